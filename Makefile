@@ -1,0 +1,46 @@
+# voc — the two commands a fresh machine needs are `make demo` and `make test`.
+# Each creates the virtualenv, installs the pinned packages and prepares NLTK's
+# VADER lexicon offline before it runs; nothing needs installing by hand beyond
+# Python 3.11+, the Google Cloud CLI's Pub/Sub emulator and Java.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.voc-installed
+
+.PHONY: install demo test lint format check-tools clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(MAKE) --no-print-directory check-tools
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m transforms.score_sentiment
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+check-tools:
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (need Python 3.11+)"; exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+	  || { echo "make: $(PYTHON) is older than 3.11"; exit 2; }
+	@command -v gcloud >/dev/null || { echo "make: gcloud not found: install google-cloud-cli and google-cloud-cli-pubsub-emulator"; exit 2; }
+	@command -v java >/dev/null || { echo "make: java not found: the Pub/Sub emulator needs a JRE (openjdk-17-jre-headless)"; exit 2; }
+
+demo: $(STAMP)
+	$(BIN)/voc demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .voc .pytest_cache .ruff_cache *.egg-info voc.duckdb voc.duckdb.wal

@@ -1,0 +1,271 @@
+"""The ``voc`` command line.
+
+    voc demo                         generate, publish, run, summarise (embedded defaults)
+    voc emulator start|stop|env      a local Pub/Sub emulator with the voc topics
+    voc generate -n 5000 --out F     realistic events as JSONL (or --publish)
+    voc run [options]                the streaming job
+    voc summary --duckdb F           per-department summary of a DuckDB file
+    voc eval --data DIR              sentiment accuracy on a labelled sentence set
+
+Errors in flags or configuration print one line and exit with code 2, never a
+traceback: the people who run this read the line, not the stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad flag, path or config file; printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints usage plus the error; we print one line that names the problem."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="voc", description="Voice-of-customer feedback pipeline.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    demo = commands.add_parser("demo", help="run the whole pipeline on generated events")
+    demo.add_argument("-n", "--events", type=_positive_int, default=5000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--duckdb", default="voc.duckdb", help="output file (replaced)")
+    demo.add_argument("--taxonomy", default=None, help="root-cause taxonomy YAML")
+    demo.add_argument("--state-dir", default=".voc/demo", help="emulator data and log")
+
+    emulator = commands.add_parser("emulator", help="manage a local Pub/Sub emulator")
+    emulator.add_argument("action", choices=("start", "stop", "env", "status"))
+    emulator.add_argument("--state-dir", default=".voc/emulator")
+    emulator.add_argument("--project", default="voc-local")
+    emulator.add_argument("--port", type=_positive_int, default=None)
+
+    generate = commands.add_parser("generate", help="generate realistic feedback events")
+    generate.add_argument("-n", "--events", type=_positive_int, default=5000)
+    generate.add_argument("--seed", type=int, default=7)
+    target = generate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", help="write JSONL to this file ('-' for stdout)")
+    target.add_argument(
+        "--publish", action="store_true", help="publish to Pub/Sub (PUBSUB_EMULATOR_HOST)"
+    )
+    generate.add_argument("--project", default=os.environ.get("PUBSUB_PROJECT_ID", "voc-local"))
+
+    run = commands.add_parser(
+        "run",
+        help="run the streaming pipeline",
+        description="Run the streaming pipeline. Beam pipeline options (--runner, "
+        "--project, --region, --temp_location, ...) are passed through to Beam.",
+    )
+    from pipelines.options import VocOptions
+
+    VocOptions._add_argparse_args(run)
+
+    summary = commands.add_parser("summary", help="print the per-department summary")
+    summary.add_argument("--duckdb", default="voc.duckdb")
+
+    evaluate = commands.add_parser("eval", help="sentiment accuracy on labelled sentences")
+    evaluate.add_argument("--data", required=True, help="directory of *_labelled.txt files")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(argv)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("voc: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(argv: list[str]) -> int:
+    from pipelines.emulator import EmulatorError
+    from pipelines.options import ConfigError
+    from transforms.match_root_causes import TaxonomyError
+
+    parser = _build_parser()
+    if argv[:1] == ["run"]:
+        args, beam_args = parser.parse_known_args(argv)
+    else:
+        args, beam_args = parser.parse_args(argv), []
+    try:
+        return COMMANDS[args.command](args, argv[1:], beam_args)
+    except (ConfigError, TaxonomyError, EmulatorError, FileNotFoundError) as error:
+        raise UsageError(f"voc {args.command}: {error}") from None
+
+
+def _cmd_demo(args, _argv, _beam) -> int:
+    from pipelines.demo import run_demo
+
+    _require_existing_parent(args.duckdb, "--duckdb")
+    if args.taxonomy:
+        _load_taxonomy_or_fail(args.taxonomy)
+    result = run_demo(
+        events=args.events,
+        seed=args.seed,
+        duckdb_path=args.duckdb,
+        state_dir=Path(args.state_dir),
+        taxonomy=args.taxonomy,
+    )
+    if result.mismatches:
+        for line in result.mismatches:
+            print(f"voc demo: MISMATCH {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_emulator(args, _argv, _beam) -> int:
+    from pipelines import emulator
+
+    state_dir = Path(args.state_dir)
+    if args.action == "start":
+        state = emulator.start_emulator(state_dir, args.project, args.port)
+        emulator.provision(state.address, state.project)
+        print(state.env_line())
+        print(f"# pid {state.pid}, data {state.data_dir}, log {state.log_path}", file=sys.stderr)
+    elif args.action == "stop":
+        stopped = emulator.stop_emulator(state_dir)
+        print("stopped" if stopped else f"no emulator recorded in {state_dir}", file=sys.stderr)
+    elif args.action == "env":
+        state = emulator.read_state(state_dir)
+        if state is None:
+            raise UsageError(f"voc emulator env: no emulator recorded in {state_dir}")
+        print(state.env_line())
+    else:
+        state = emulator.read_state(state_dir)
+        if state is None:
+            print("not running")
+            return 1
+        print(f"running: pid {state.pid} on {state.address}")
+    return 0
+
+
+def _cmd_generate(args, _argv, _beam) -> int:
+    from pipelines.generate import generate_events, write_jsonl
+
+    messages, report = generate_events(args.events, seed=args.seed)
+    if args.publish:
+        if not os.environ.get("PUBSUB_EMULATOR_HOST"):
+            print(
+                "voc generate: PUBSUB_EMULATOR_HOST is not set; publishing to real Pub/Sub "
+                f"project {args.project}",
+                file=sys.stderr,
+            )
+        from pipelines.publish import publish_messages
+
+        publish_messages(messages, args.project)
+    elif args.out == "-":
+        write_jsonl(messages, sys.stdout)
+    else:
+        _require_existing_parent(args.out, "--out")
+        write_jsonl(messages, args.out)
+    import json
+
+    print(json.dumps(report.to_dict(), sort_keys=True), file=sys.stderr)
+    return 0
+
+
+def _cmd_run(_args, argv, beam_args) -> int:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.options import check_flags
+    from pipelines.streaming import run_job
+
+    check_flags(beam_args)
+    report = run_job(PipelineOptions(argv))
+    if report.acknowledged:
+        print(
+            f"voc run: committed {report.acknowledged:,} messages in {report.seconds:.1f} s "
+            f"({report.per_second:,.0f} msg/s)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cmd_summary(args, _argv, _beam) -> int:
+    import duckdb
+
+    from pipelines.summary import department_summary, format_table, table_counts
+
+    if not Path(args.duckdb).is_file():
+        raise UsageError(f"voc summary: --duckdb {args.duckdb}: no such file")
+    try:
+        con = duckdb.connect(args.duckdb, read_only=True)
+    except duckdb.Error as error:
+        raise UsageError(f"voc summary: --duckdb {args.duckdb}: {_first_line(error)}") from None
+    with con:
+        try:
+            print(format_table(*department_summary(con)))
+            counts = table_counts(con)
+        except duckdb.CatalogException as error:
+            raise UsageError(f"voc summary: {args.duckdb} has no voc tables ({_first_line(error)})") from None
+    print()
+    for table, count in counts.items():
+        print(f"{table:<14} {count:>10,}")
+    return 0
+
+
+def _cmd_eval(args, _argv, _beam) -> int:
+    from pipelines.evaluate import evaluate_sentiment, format_report
+
+    data = Path(args.data)
+    if not data.is_dir() or not any(data.glob("*_labelled.txt")):
+        raise UsageError(f"voc eval: --data {args.data}: no *_labelled.txt files there")
+    print(format_report(evaluate_sentiment(data)))
+    return 0
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _require_existing_parent(path: str, flag: str) -> None:
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise UsageError(f"voc: {flag} {path}: directory {parent} does not exist")
+
+
+def _load_taxonomy_or_fail(path: str) -> None:
+    from transforms.match_root_causes import load_taxonomy
+
+    if not Path(path).is_file():
+        raise UsageError(f"voc: --taxonomy {path}: no such file")
+    load_taxonomy(path)
+
+
+COMMANDS = {
+    "demo": _cmd_demo,
+    "emulator": _cmd_emulator,
+    "generate": _cmd_generate,
+    "run": _cmd_run,
+    "summary": _cmd_summary,
+    "eval": _cmd_eval,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Options of the streaming job, and their validation.
+
+``VocOptions`` is a ``PipelineOptions`` subclass, so the same flags work with
+``voc run``, with a Dataflow flex template and in tests. :func:`validate`
+turns every misconfiguration into a :class:`ConfigError` with one line naming
+the problem before any work starts; the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions,
+    PipelineOptions,
+    StandardOptions,
+    _BeamArgumentParser,
+)
+
+from pipelines.emulator import DEFAULT_PROJECT, TOPOLOGY
+
+LOCAL_RUNNER = "BundleBasedDirectRunner"
+# Runners that execute in this process, where the batched ack-after-commit source runs.
+IN_PROCESS_RUNNERS = {"BundleBasedDirectRunner", "DirectRunner", "SwitchingDirectRunner"}
+
+
+class ConfigError(ValueError):
+    """A bad flag or configuration; the message is one line that names it."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
+    return value
+
+
+class VocOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("voc")
+        group.add_argument(
+            "--duckdb", default="voc.duckdb", help="DuckDB file to load (default: voc.duckdb)"
+        )
+        group.add_argument(
+            "--taxonomy",
+            default=None,
+            help="root-cause taxonomy YAML (default: the packaged schemas/taxonomy.yaml)",
+        )
+        group.add_argument(
+            "--surveys-subscription",
+            dest="surveys_subscription",
+            default=TOPOLOGY["surveys"],
+            help="subscription of survey events: short name or projects/P/subscriptions/S",
+        )
+        group.add_argument(
+            "--notes-subscription",
+            dest="notes_subscription",
+            default=TOPOLOGY["agent-notes"],
+            help="subscription of agent-note events: short name or full path",
+        )
+        group.add_argument(
+            "--source",
+            choices=("auto", "batched", "native"),
+            default="auto",
+            help="batched: large bundles, ack after commit (in-process runners only); "
+            "native: Beam's ReadFromPubSub; auto: batched on the DirectRunner, else native",
+        )
+        group.add_argument(
+            "--stop-when-idle",
+            dest="stop_when_idle",
+            type=_non_negative_float,
+            default=None,
+            metavar="SECONDS",
+            help="drain and stop once no message arrived for this long (batched source)",
+        )
+        group.add_argument(
+            "--max-batch",
+            dest="max_batch",
+            type=_positive_int,
+            default=1000,
+            help="most messages per bundle (batched source; default 1000)",
+        )
+        group.add_argument(
+            "--max-outstanding",
+            dest="max_outstanding",
+            type=_positive_int,
+            default=5000,
+            help="most messages pulled but not yet committed (batched source; default 5000)",
+        )
+        group.add_argument(
+            "--max-linger",
+            dest="max_linger",
+            type=_non_negative_float,
+            default=0.25,
+            metavar="SECONDS",
+            help="longest wait to fill a bundle (batched source; default 0.25)",
+        )
+        group.add_argument(
+            "--progress-every",
+            dest="progress_every",
+            type=_non_negative_float,
+            default=0,
+            metavar="SECONDS",
+            help="print a progress line this often (0: never)",
+        )
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Validated settings the driver acts on."""
+
+    runner: str
+    project: str
+    subscriptions: tuple[str, str]
+    duckdb: str
+    taxonomy: str | None
+    batched: bool
+
+
+def subscription_path(project: str, name: str) -> str:
+    return name if name.startswith("projects/") else f"projects/{project}/subscriptions/{name}"
+
+
+def check_flags(argv: list[str]) -> None:
+    """Reject flags no options class knows: Beam itself only logs and drops them."""
+    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+    seen = set()
+    for cls in PipelineOptions.__subclasses__():
+        if str(cls) not in seen:
+            seen.add(str(cls))
+            cls._add_argparse_args(parser)
+    unknown = [arg for arg in parser.parse_known_args(argv)[1] if arg.startswith("-")]
+    if unknown:
+        raise ConfigError(f"unknown option {unknown[0].split('=')[0]} (see 'voc run --help')")
+
+
+def validate(options: PipelineOptions) -> JobConfig:
+    """Check everything that can be checked before the job starts."""
+    from transforms.match_root_causes import TaxonomyError
+    from transforms.tag_feedback import shared_taxonomy
+
+    voc = options.view_as(VocOptions)
+    standard = options.view_as(StandardOptions)
+    runner = standard.runner or LOCAL_RUNNER
+    standard.runner = runner
+    standard.streaming = True
+    project = (
+        options.view_as(GoogleCloudOptions).project
+        or os.environ.get("PUBSUB_PROJECT_ID")
+        or DEFAULT_PROJECT
+    )
+    options.view_as(GoogleCloudOptions).project = project
+
+    if voc.source == "batched" and runner not in IN_PROCESS_RUNNERS:
+        raise ConfigError(f"--source batched runs only on the DirectRunner, not {runner}")
+    batched = voc.source == "batched" or (voc.source == "auto" and runner in IN_PROCESS_RUNNERS)
+    if voc.stop_when_idle is not None and not batched:
+        raise ConfigError("--stop-when-idle needs the batched source (DirectRunner)")
+
+    if voc.taxonomy is not None and not Path(voc.taxonomy).is_file():
+        raise ConfigError(f"--taxonomy {voc.taxonomy}: no such file")
+    try:
+        shared_taxonomy(voc.taxonomy)
+    except TaxonomyError as error:
+        raise ConfigError(str(error)) from None
+
+    db = Path(voc.duckdb)
+    if not db.parent.is_dir():
+        raise ConfigError(f"--duckdb {voc.duckdb}: directory {db.parent} does not exist")
+    if db.is_dir():
+        raise ConfigError(f"--duckdb {voc.duckdb}: is a directory, expected a file")
+
+    return JobConfig(
+        runner=runner,
+        project=project,
+        subscriptions=(
+            subscription_path(project, voc.surveys_subscription),
+            subscription_path(project, voc.notes_subscription),
+        ),
+        duckdb=str(db),
+        taxonomy=voc.taxonomy,
+        batched=batched,
+    )

@@ -1,0 +1,42 @@
+"""Publish generated (or replayed) messages to Pub/Sub topics.
+
+Publishing uses the client's batching (up to 1,000 messages or 50 ms a
+request), which is what lets the demo publish thousands of events a second to
+the emulator; every future is awaited, so a message that failed to publish is
+an error, never a silent gap in the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from pipelines.generate import GeneratedMessage
+
+
+def publish_messages(
+    messages: Iterable[GeneratedMessage],
+    project: str,
+    progress: Callable[[int], None] | None = None,
+    topics: Mapping[str, str] | None = None,
+) -> int:
+    """Publish and wait for every message; ``topics`` renames the generator's topics."""
+    from google.cloud import pubsub_v1
+
+    publisher = pubsub_v1.PublisherClient(
+        batch_settings=pubsub_v1.types.BatchSettings(max_messages=1000, max_latency=0.05)
+    )
+    futures = []
+    try:
+        for message in messages:
+            topic = topics.get(message.topic, message.topic) if topics else message.topic
+            topic_path = publisher.topic_path(project, topic)
+            futures.append(publisher.publish(topic_path, message.data, **message.attributes))
+            if progress is not None and len(futures) % 1000 == 0:
+                progress(len(futures))
+        for future in futures:
+            future.result(timeout=120)
+    finally:
+        publisher.stop()
+    if progress is not None:
+        progress(len(futures))
+    return len(futures)

@@ -1,0 +1,190 @@
+"""The streaming job: Pub/Sub -> parse/validate -> tag -> DuckDB.
+
+    voc run --duckdb voc.duckdb --stop-when-idle 5     # local, against the emulator
+    voc run --runner DataflowRunner --project P ...    # same graph on Dataflow
+
+Graph (every failure path ends in the same sink as the facts, so a message is
+acknowledged exactly when its outcome, a fact or a dead letter, is committed):
+
+    ReadFeedback -> ParseEvents -+-> TagFeedback -+-> CollectRecords -> WriteToDuckDB
+                                 |                +-> (tag failures) -^
+                                 +-> (parse failures) ----------------^
+
+Dedup by ``event_id`` happens in the sink: at-least-once delivery means a
+duplicate can arrive after any restart, and only the store knows what it has
+already committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines.options import ConfigError, JobConfig, VocOptions, validate
+from transforms.duckdb_store import close_shared_stores, shared_store
+from transforms.parse_event import ParseEvents
+from transforms.pull_pubsub import PullSession, register_session, unregister_session
+from transforms.read_feedback import ReadFeedback
+from transforms.tag_feedback import TagFeedback
+from transforms.write_duckdb import WriteToDuckDB
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def build_pipeline(p: beam.Pipeline, config: JobConfig, session_id: str | None = None) -> dict:
+    """Wire the job; returns its PCollections so tests can assert on them."""
+    messages = p | "ReadFeedback" >> ReadFeedback(config.subscriptions, session_id=session_id)
+    return build_processing(messages, config.duckdb, config.taxonomy)
+
+
+def build_processing(messages, duckdb_path: str, taxonomy_path: str | None) -> dict:
+    """Everything after the source, shared by the streaming job and tests."""
+    parsed = messages | "ParseEvents" >> ParseEvents()
+    tagged = parsed.events | "TagFeedback" >> TagFeedback(taxonomy_path)
+    records = (
+        tagged.tagged,
+        parsed.dead_letters,
+        tagged.dead_letters,
+    ) | "CollectRecords" >> beam.Flatten()
+    records | "WriteToDuckDB" >> WriteToDuckDB(duckdb_path)
+    return {
+        "events": parsed.events,
+        "tagged": tagged.tagged,
+        "parse_failures": parsed.dead_letters,
+        "tag_failures": tagged.dead_letters,
+    }
+
+
+@dataclass(frozen=True)
+class RunReport:
+    pulled: int
+    acknowledged: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.acknowledged / self.seconds if self.seconds else 0.0
+
+
+def _check_sink(config: JobConfig) -> None:
+    """Open the store before the job starts: a locked or foreign file is a config error."""
+    try:
+        shared_store(config.duckdb)
+    except Exception as error:  # duckdb raises IOException, InvalidInputException, ...
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigError(f"--duckdb {config.duckdb}: {first_line}") from None
+
+
+def _check_subscriptions(session: PullSession) -> None:
+    from google.api_core import exceptions
+
+    for subscription in session.subscriptions:
+        try:
+            session.client.get_subscription(request={"subscription": subscription}, timeout=15)
+        except exceptions.NotFound:
+            raise ConfigError(
+                f"subscription {subscription} does not exist (voc emulator start creates it)"
+            ) from None
+        except exceptions.GoogleAPICallError as error:
+            raise ConfigError(f"cannot reach Pub/Sub for {subscription}: {error.message}") from None
+        except Exception as error:  # auth and transport errors have no common base
+            raise ConfigError(f"cannot reach Pub/Sub for {subscription}: {error}") from None
+
+
+def run_job(options: PipelineOptions, out=sys.stderr) -> RunReport:
+    """Run until drained (``--stop-when-idle``) or until SIGINT/SIGTERM asks for a drain."""
+    config = validate(options)
+    voc = options.view_as(VocOptions)
+    if not config.batched:
+        p = beam.Pipeline(options=options)
+        build_pipeline(p, config)
+        started = time.monotonic()
+        p.run().wait_until_finish()
+        return RunReport(0, 0, time.monotonic() - started)
+
+    session = register_session(
+        PullSession(
+            config.subscriptions,
+            max_batch=voc.max_batch,
+            max_linger_seconds=voc.max_linger,
+            max_outstanding=voc.max_outstanding,
+            stop_when_idle_seconds=voc.stop_when_idle,
+        )
+    )
+    try:
+        _check_subscriptions(session)
+        _check_sink(config)
+        p = beam.Pipeline(options=options)
+        build_pipeline(p, config, session.session_id)
+        restore = _drain_on_signals(session, out)
+        started = time.monotonic()
+        reporter = _start_progress(session, voc.progress_every, started, out)
+        try:
+            p.run().wait_until_finish()
+        finally:
+            restore()
+            if reporter is not None:
+                reporter.set()
+        elapsed = time.monotonic() - started
+        if voc.stop_when_idle:
+            # The last idle wait is not work; leave it out of the rate.
+            elapsed = max(elapsed - voc.stop_when_idle, 1e-3)
+        return RunReport(session.stats.pulled, session.stats.acknowledged, elapsed)
+    finally:
+        session.mark_finished()
+        unregister_session(session.session_id)
+        close_shared_stores()
+
+
+def _drain_on_signals(session: PullSession, out) -> callable:
+    """SIGINT/SIGTERM: stop pulling, let in-flight rows commit and ack, then end."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, _frame):
+        if session.stop_requested:
+            print("voc: already draining; waiting for in-flight messages", file=out, flush=True)
+        else:
+            print(
+                f"voc: {signal.Signals(signum).name}: draining "
+                f"({session.outstanding} in flight)",
+                file=out,
+                flush=True,
+            )
+        session.request_stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def _start_progress(session: PullSession, every: float, started: float, out):
+    if not every:
+        return None
+    stop = threading.Event()
+
+    def report() -> None:
+        while not stop.wait(every):
+            elapsed = time.monotonic() - started
+            stats = session.stats
+            print(
+                f"voc run: {elapsed:6.1f}s  pulled {stats.pulled:>8,}  committed "
+                f"{stats.acknowledged:>8,}  in flight {session.outstanding:>6,}  "
+                f"{stats.acknowledged / max(elapsed, 1e-9):8,.0f} ev/s",
+                file=out,
+                flush=True,
+            )
+
+    threading.Thread(target=report, name="voc-progress", daemon=True).start()
+    return stop

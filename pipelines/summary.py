@@ -1,0 +1,58 @@
+"""Read results back from the DuckDB file: table counts and the department summary.
+
+Opened read-only, so a summary can be printed next to a stopped job's file
+without taking the writer's lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import duckdb
+
+TABLES = ("surveys", "agent_notes", "feedback_tags", "dead_letters")
+
+
+def read_query(name: str) -> str:
+    return (resources.files("sql") / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in TABLES}
+
+
+def department_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    cursor = con.execute(read_query("department_summary"))
+    columns = [d[0] for d in cursor.description]
+    return columns, cursor.fetchall()
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned text table: numbers right-aligned, text left-aligned."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    numeric = [
+        all(isinstance(row[i], int | float) or row[i] is None for row in rows) and rows
+        for i in range(len(columns))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
+        ).rstrip()
+
+    out = [line(columns), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

@@ -1,0 +1,53 @@
+-- Department summary: one row per owning department.
+-- Readers: everyone running `voc demo` / `voc summary`; department owners as a
+-- first look before they query feedback_tags themselves.
+-- A row: how much feedback names a cause this department owns, how negative
+-- it is, the survey scores that came with it, and the department's top cause.
+with tags as (
+    select * from feedback_tags
+),
+
+with_scores as (
+    select tags.*, surveys.csat
+    from tags
+    left join surveys using (event_id)
+),
+
+by_department as (
+    select
+        department,
+        count(distinct event_id) as feedback,
+        count(distinct interaction_id) as interactions,
+        avg(case when sentiment_label = 'negative' then 1.0 else 0.0 end) as negative_share,
+        avg(sentiment_score) as avg_sentiment,
+        avg(csat) as avg_csat
+    from with_scores
+    group by department
+),
+
+cause_counts as (
+    select
+        department,
+        cause_id,
+        count(*) as mentions,
+        row_number() over (partition by department order by count(*) desc, cause_id) as rank
+    from tags
+    group by department, cause_id
+),
+
+final as (
+    select
+        d.department,
+        d.feedback,
+        d.interactions,
+        round(100 * d.negative_share, 1) as pct_negative,
+        round(d.avg_sentiment, 3) as avg_sentiment,
+        round(d.avg_csat, 2) as avg_csat,
+        c.cause_id as top_cause,
+        c.mentions as top_cause_mentions
+    from by_department as d
+    left join cause_counts as c on c.department = d.department and c.rank = 1
+)
+
+select * from final
+order by feedback desc, department

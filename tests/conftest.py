@@ -1,0 +1,62 @@
+"""Shared fixtures: a real Pub/Sub emulator for the session, fresh topics per test.
+
+The emulator is started by the fixture and stopped at the end; if it cannot
+start, the tests that need it fail (they never skip: a silent skip in CI
+would hide a broken pipeline).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipelines.emulator import EmulatorState, provision, start_emulator, stop_emulator
+
+PROJECT = "voc-test"
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(tmp_path_factory) -> Iterator[EmulatorState]:
+    state_dir = tmp_path_factory.mktemp("pubsub-emulator")
+    state = start_emulator(Path(state_dir), PROJECT)
+    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
+    os.environ["PUBSUB_EMULATOR_HOST"] = state.address
+    try:
+        yield state
+    finally:
+        stop_emulator(Path(state_dir))
+        if previous is None:
+            os.environ.pop("PUBSUB_EMULATOR_HOST", None)
+        else:
+            os.environ["PUBSUB_EMULATOR_HOST"] = previous
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Topics and subscriptions private to one test."""
+
+    project: str
+    topics: dict[str, str]  # logical topic (surveys, agent-notes) -> real topic name
+    subscriptions: dict[str, str]  # logical topic -> subscription path
+
+
+@pytest.fixture
+def pubsub_topology(pubsub_emulator) -> Topology:
+    suffix = uuid.uuid4().hex[:8]
+    topics = {"surveys": f"surveys-{suffix}", "agent-notes": f"agent-notes-{suffix}"}
+    created = provision(
+        pubsub_emulator.address,
+        PROJECT,
+        {real: f"{real}-sub" for real in topics.values()},
+        ack_deadline_seconds=10,
+    )
+    return Topology(
+        project=PROJECT,
+        topics=topics,
+        subscriptions={logical: created[real] for logical, real in topics.items()},
+    )

@@ -1,0 +1,63 @@
+"""Small builders of valid events for the transform tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from transforms.pull_pubsub import ReceivedMessage
+
+
+def survey_payload(**overrides: Any) -> dict[str, Any]:
+    payload = {
+        "event_id": "s-1",
+        "interaction_id": "i-1",
+        "customer_id": "c-1",
+        "channel": "chat",
+        "submitted_at": "2026-01-05T10:00:00Z",
+        "csat": 2,
+        "nps": 3,
+        "ces": 6,
+        "resolved": False,
+        "comment": "The app keeps crashing when I upload a photo.",
+        "language": "en",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def note_payload(**overrides: Any) -> dict[str, Any]:
+    payload = {
+        "event_id": "n-1",
+        "interaction_id": "i-1",
+        "agent_id": "a-7",
+        "team": "tier1",
+        "channel": "phone",
+        "created_at": "2026-01-05T09:55:00Z",
+        "handle_seconds": 900,
+        "hold_seconds": 720,
+        "transfers": 2,
+        "note": "Cust charged twice for March invoice, refund raised.",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def message(
+    payload: dict[str, Any] | bytes,
+    event_type: str | None = "survey",
+    schema_version: str | None = "1",
+    event_time: str | None = "2026-01-05T10:00:00Z",
+    message_id: str = "",
+) -> ReceivedMessage:
+    attributes = {
+        k: v
+        for k, v in {
+            "event_type": event_type,
+            "schema_version": schema_version,
+            "event_time": event_time,
+        }.items()
+        if v is not None
+    }
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return ReceivedMessage(data, attributes, message_id, None, None)

@@ -1,0 +1,112 @@
+import json
+from datetime import UTC, datetime
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.transforms.helpers import message, note_payload, survey_payload
+from transforms.parse_event import (
+    InvalidMessage,
+    ParseEvents,
+    dead_letter_id,
+    parse_message,
+    to_dead_letter,
+)
+
+
+def test_valid_survey_and_note_parse():
+    survey = parse_message(message(survey_payload()))
+    assert (survey.event_type, survey.event_id, survey.interaction_id) == ("survey", "s-1", "i-1")
+    assert survey.event_time == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    note = parse_message(message(note_payload(), event_type="agent_note"))
+    assert note.payload["hold_seconds"] == 720
+
+
+def test_scores_are_optional_and_nullable():
+    payload = survey_payload(csat=None)
+    del payload["nps"], payload["ces"]
+    assert parse_message(message(payload)).payload["csat"] is None
+
+
+def test_offsets_are_normalised_to_utc():
+    event = parse_message(message(survey_payload(submitted_at="2026-01-05T12:00:00+02:00")))
+    assert event.event_time == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("msg", "reason", "fragment"),
+    [
+        (message(survey_payload(), event_type=None), "missing_attribute", "event_type"),
+        (message(survey_payload(), event_time=None), "missing_attribute", "event_time"),
+        (message(survey_payload(), event_type="complaint"), "unknown_event_type", "complaint"),
+        (message(survey_payload(), schema_version="99"), "unknown_schema_version", "99"),
+        (message(survey_payload(), schema_version="one"), "unknown_schema_version", "one"),
+        (message(b"\xff\xfe{not utf8"), "invalid_utf8", "not UTF-8"),
+        (message(b'{"event_id": "s-1", "comm'), "invalid_json", "not JSON"),
+        (message(b"[1, 2]"), "schema_violation", "not an object"),
+        (message(survey_payload(csat="five")), "schema_violation", "csat"),
+        (message(survey_payload(nps=11)), "schema_violation", "nps"),
+        (message(survey_payload(channel="fax")), "schema_violation", "channel"),
+        (message(survey_payload(extra=1)), "schema_violation", "extra"),
+        (message(survey_payload(submitted_at="yesterday")), "bad_event_time", "submitted_at"),
+        (message(survey_payload(submitted_at="2026-01-05T10:00:00")), "bad_event_time", "offset"),
+        (
+            message({k: v for k, v in survey_payload().items() if k != "event_id"}),
+            "schema_violation",
+            "event_id",
+        ),
+        (message(note_payload(transfers=-1), event_type="agent_note"), "schema_violation", "transfers"),
+    ],
+)
+def test_invalid_messages_name_their_problem(msg, reason, fragment):
+    with pytest.raises(InvalidMessage) as caught:
+        parse_message(msg)
+    assert caught.value.reason == reason
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_dead_letter_keeps_raw_bytes_and_attributes():
+    raw = message(b"\xff\x00garbage", message_id="42")
+    with pytest.raises(InvalidMessage) as caught:
+        parse_message(raw)
+    dead = to_dead_letter(raw, "parse", caught.value)
+    assert dead.data == b"\xff\x00garbage"
+    assert dead.attributes == raw.attributes
+    assert (dead.reason, dead.stage, dead.dead_letter_id) == ("invalid_utf8", "parse", "msg:42")
+
+
+def test_dead_letter_id_is_a_content_hash_without_message_id():
+    a = message(b"x", event_type="survey")
+    b = message(b"x", event_type="agent_note")
+    assert dead_letter_id(a) == dead_letter_id(message(b"x"))
+    assert dead_letter_id(a) != dead_letter_id(b)
+
+
+def test_parse_events_splits_good_and_bad_outputs():
+    good = message(survey_payload())
+    bad = message(json.dumps(survey_payload(csat=9)).encode(), message_id="7")
+    with TestPipeline() as p:
+        outputs = p | beam.Create([good, bad]) | ParseEvents()
+        assert_that(
+            outputs.events | "EventIds" >> beam.Map(lambda e: e.event_id),
+            equal_to(["s-1"]),
+            label="CheckEvents",
+        )
+        assert_that(
+            outputs.dead_letters | "Reasons" >> beam.Map(lambda d: (d.dead_letter_id, d.reason)),
+            equal_to([("msg:7", "schema_violation")]),
+            label="CheckDeadLetters",
+        )
+
+
+def test_parse_events_stamps_event_time():
+    with TestPipeline() as p:
+        stamped = (
+            p
+            | beam.Create([message(survey_payload())])
+            | ParseEvents()
+        ).events | beam.Map(lambda e, ts=beam.DoFn.TimestampParam: ts.micros // 1_000_000)
+        assert_that(stamped, equal_to([int(datetime(2026, 1, 5, 10, tzinfo=UTC).timestamp())]))

@@ -1,0 +1,317 @@
+"""Pull Pub/Sub in large batches and acknowledge only after the sink commits.
+
+Why this exists: on the legacy DirectRunner, Beam's own ``ReadFromPubSub`` pulls
+10 messages per request and acknowledges them *before* they are processed. The
+runner's cost is per bundle, so 10-message bundles cap a local job at a few
+hundred events/s, and a crash loses whatever was in flight.
+
+A :class:`PullSession` is the process-wide state of one local read:
+
+- it pulls up to ``max_batch`` messages (the emulator returns at most 100 per
+  request, so it pulls repeatedly) and hands them to the runner as one bundle;
+- it keeps every pulled message *outstanding* until the sink calls
+  :meth:`PullSession.acknowledge` after its DuckDB transaction committed, and
+  extends the ack deadline of outstanding messages so slow bundles are not
+  redelivered mid-flight;
+- it stops pulling when ``max_outstanding`` messages are in flight (flow
+  control), and it can drain: stop pulling, wait for the outstanding messages to
+  be acknowledged, then let the pipeline finish.
+
+A message that was pulled but never acknowledged (the process was killed) is
+delivered again by Pub/Sub after its ack deadline; the sink is idempotent on
+``event_id``, so the redelivery never makes a second row.
+
+The runner side (:mod:`transforms.direct_pull_evaluator`) only asks this
+session for the next batch; everything that talks to Pub/Sub lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_LOGGER = logging.getLogger(__name__)
+
+# The emulator and Pub/Sub both cap one pull; asking for more is harmless.
+_PULL_REQUEST_MAX = 1000
+
+
+@dataclass(frozen=True)
+class AckHandle:
+    """What the sink needs to acknowledge one message after it committed."""
+
+    session_id: str
+    subscription: str
+    ack_id: str
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One Pub/Sub message as it arrived, before any parsing.
+
+    ``ack`` is None where the runner acknowledges by itself (Dataflow's native
+    source), so the sink has nothing to do for it.
+    """
+
+    data: bytes
+    attributes: dict[str, str]
+    message_id: str
+    publish_time: datetime | None
+    ack: AckHandle | None = None
+
+
+@dataclass
+class PullStats:
+    """Counters a driver reads to report progress and decide when to stop."""
+
+    pulled: int = 0
+    acknowledged: int = 0
+    last_message_at: float = field(default_factory=time.monotonic)
+
+
+class PullSession:
+    """Process-wide state of one batched, ack-after-commit Pub/Sub read."""
+
+    def __init__(
+        self,
+        subscriptions: Sequence[str],
+        *,
+        max_batch: int = 1000,
+        max_linger_seconds: float = 0.25,
+        max_outstanding: int = 5000,
+        ack_extension_seconds: int = 60,
+        stop_when_idle_seconds: float | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        if not subscriptions:
+            raise ValueError("a pull session needs at least one subscription")
+        self.session_id = session_id or uuid.uuid4().hex
+        self.subscriptions = list(subscriptions)
+        self.max_batch = max_batch
+        self.max_linger_seconds = max_linger_seconds
+        self.max_outstanding = max_outstanding
+        self.ack_extension_seconds = ack_extension_seconds
+        self.stop_when_idle_seconds = stop_when_idle_seconds
+        self.stats = PullStats()
+        self._lock = threading.Lock()
+        # subscription -> {ack_id: pulled_at}; what has been pulled, not acked.
+        self._outstanding: dict[str, dict[str, float]] = {s: {} for s in self.subscriptions}
+        self._stop_requested = threading.Event()
+        self._finished = threading.Event()
+        self._client = None
+        self._next_subscription = 0
+        self._lease_thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------
+
+    @property
+    def client(self):
+        """The subscriber client, created on first use (grpc clients are thread-safe)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    from google.cloud import pubsub_v1
+
+                    self._client = pubsub_v1.SubscriberClient()
+        return self._client
+
+    def request_stop(self) -> None:
+        """Stop pulling; the read ends once everything in flight is acknowledged."""
+        self._stop_requested.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested.is_set()
+
+    def mark_finished(self) -> None:
+        self._finished.set()
+
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        return self._finished.wait(timeout)
+
+    @property
+    def outstanding(self) -> int:
+        with self._lock:
+            return sum(len(ids) for ids in self._outstanding.values())
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self.stats.last_message_at
+
+    def should_finish(self) -> bool:
+        """True once the read may end: stop was asked (or the idle limit passed)
+        and nothing pulled is still waiting for the sink."""
+        if (
+            self.stop_when_idle_seconds is not None
+            and self.idle_for() >= self.stop_when_idle_seconds
+        ):
+            self._stop_requested.set()
+        return self._stop_requested.is_set() and self.outstanding == 0
+
+    # -- pulling ---------------------------------------------------------
+
+    def pull_batch(self) -> list[ReceivedMessage]:
+        """Pull up to ``max_batch`` messages across the subscriptions.
+
+        Returns early when the subscriptions are empty, when ``max_linger_seconds``
+        passed since the first message of the batch, or when flow control says
+        enough is in flight. An empty list means nothing was available.
+        """
+        if self._stop_requested.is_set():
+            return []
+        self._ensure_lease_thread()
+        batch: list[ReceivedMessage] = []
+        deadline = time.monotonic() + self.max_linger_seconds
+        empty_rounds = 0
+        while len(batch) < self.max_batch and time.monotonic() < deadline:
+            room = min(self.max_batch - len(batch), self.max_outstanding - self.outstanding)
+            if room <= 0:
+                break
+            subscription = self.subscriptions[self._next_subscription]
+            self._next_subscription = (self._next_subscription + 1) % len(self.subscriptions)
+            received = self._pull_once(subscription, room)
+            if received:
+                batch.extend(received)
+                empty_rounds = 0
+            else:
+                empty_rounds += 1
+                if empty_rounds >= len(self.subscriptions):
+                    break
+        if batch:
+            self.stats.last_message_at = time.monotonic()
+        return batch
+
+    def _pull_once(self, subscription: str, max_messages: int) -> list[ReceivedMessage]:
+        response = self.client.pull(
+            request={
+                "subscription": subscription,
+                "max_messages": min(max_messages, _PULL_REQUEST_MAX),
+                # Never block: the runner calls again, and a blocking pull would
+                # delay stop requests by the server's wait time.
+                "return_immediately": True,
+            },
+            timeout=30,
+        )
+        now = time.monotonic()
+        messages = []
+        with self._lock:
+            pending = self._outstanding[subscription]
+            for received in response.received_messages:
+                pending[received.ack_id] = now
+                message = received.message
+                messages.append(
+                    ReceivedMessage(
+                        data=bytes(message.data),
+                        attributes=dict(message.attributes),
+                        message_id=message.message_id,
+                        publish_time=_publish_time(message),
+                        ack=AckHandle(self.session_id, subscription, received.ack_id),
+                    )
+                )
+            self.stats.pulled += len(messages)
+        return messages
+
+    # -- acknowledging -----------------------------------------------------
+
+    def acknowledge(self, handles: Iterable[AckHandle]) -> None:
+        """Acknowledge messages whose rows are committed. Call only after commit."""
+        by_subscription: dict[str, list[str]] = {}
+        for handle in handles:
+            by_subscription.setdefault(handle.subscription, []).append(handle.ack_id)
+        for subscription, ack_ids in by_subscription.items():
+            for start in range(0, len(ack_ids), 1000):
+                chunk = ack_ids[start : start + 1000]
+                self.client.acknowledge(
+                    request={"subscription": subscription, "ack_ids": chunk}, timeout=60
+                )
+            with self._lock:
+                pending = self._outstanding.get(subscription, {})
+                for ack_id in ack_ids:
+                    pending.pop(ack_id, None)
+                self.stats.acknowledged += len(ack_ids)
+
+    # -- lease extension ---------------------------------------------------
+
+    def _ensure_lease_thread(self) -> None:
+        if self._lease_thread is None:
+            with self._lock:
+                if self._lease_thread is None:
+                    self._lease_thread = threading.Thread(
+                        target=self._extend_leases, name="voc-pubsub-lease", daemon=True
+                    )
+                    self._lease_thread.start()
+
+    def _extend_leases(self) -> None:
+        """Keep outstanding messages leased, so a slow bundle is not redelivered
+        while it is still being written (that would only waste work: the sink is
+        idempotent, but every redelivery is tagged again)."""
+        interval = max(1.0, self.ack_extension_seconds / 3)
+        while not self._finished.wait(interval):
+            with self._lock:
+                snapshot = {s: list(ids) for s, ids in self._outstanding.items() if ids}
+            for subscription, ack_ids in snapshot.items():
+                for start in range(0, len(ack_ids), 1000):
+                    try:
+                        self.client.modify_ack_deadline(
+                            request={
+                                "subscription": subscription,
+                                "ack_ids": ack_ids[start : start + 1000],
+                                "ack_deadline_seconds": self.ack_extension_seconds,
+                            },
+                            timeout=30,
+                        )
+                    except Exception as error:  # a lost lease means a redelivery, not a loss
+                        _LOGGER.warning("could not extend leases on %s: %s", subscription, error)
+
+
+def _publish_time(message) -> datetime | None:
+    try:
+        return message.publish_time  # DatetimeWithNanoseconds from proto-plus
+    except (AttributeError, ValueError):
+        return None
+
+
+_SESSIONS: dict[str, PullSession] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def register_session(session: PullSession) -> PullSession:
+    """Make a session reachable from the runner's evaluator and the sink.
+
+    The legacy DirectRunner runs everything in this process but pickles and
+    re-creates transforms and DoFns, so they carry the session id, not the session.
+    """
+    with _SESSIONS_LOCK:
+        _SESSIONS[session.session_id] = session
+    return session
+
+
+def get_session(session_id: str) -> PullSession:
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(session_id)
+    if session is None:
+        raise LookupError(
+            f"no Pub/Sub pull session {session_id!r} in this process; the batched local "
+            "source only runs on the in-process DirectRunner"
+        )
+    return session
+
+
+def unregister_session(session_id: str) -> None:
+    with _SESSIONS_LOCK:
+        _SESSIONS.pop(session_id, None)
+
+
+def acknowledge_committed(handles: Iterable[AckHandle | None]) -> int:
+    """Acknowledge committed messages, grouped by session. Returns how many."""
+    by_session: dict[str, list[AckHandle]] = {}
+    for handle in handles:
+        if handle is not None:
+            by_session.setdefault(handle.session_id, []).append(handle)
+    for session_id, session_handles in by_session.items():
+        get_session(session_id).acknowledge(session_handles)
+    return sum(len(h) for h in by_session.values())

@@ -1,0 +1,66 @@
+"""Write tagged events and dead letters to DuckDB, then acknowledge them.
+
+The order is the whole point: rows are committed first and the Pub/Sub
+messages acknowledged after. A crash between the two makes Pub/Sub deliver the
+message again, and the store's keys turn that redelivery into a no-op; the
+other order would lose the message. Each bundle is one transaction, so a bundle
+is either entirely stored (and then acked) or not at all.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.duckdb_store import build_batch, shared_store
+from transforms.parse_event import DeadLetter
+from transforms.pull_pubsub import acknowledge_committed
+from transforms.tag_feedback import TaggedEvent
+
+
+class WriteBundleFn(beam.DoFn):
+    """Buffers a bundle, writes it in one transaction, then acks its messages."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self.rows_new = {
+            name: Metrics.counter("voc.sink", f"{name}_new")
+            for name in ("surveys", "agent_notes", "feedback_tags", "dead_letters")
+        }
+        self.redeliveries = Metrics.counter("voc.sink", "redeliveries_ignored")
+        self.batch_size = Metrics.distribution("voc.sink", "batch_size")
+
+    def setup(self) -> None:
+        self.store = shared_store(self.db_path)
+
+    def start_bundle(self) -> None:
+        self.pending: list[TaggedEvent | DeadLetter] = []
+
+    def process(self, record: TaggedEvent | DeadLetter) -> None:
+        self.pending.append(record)
+
+    def finish_bundle(self) -> None:
+        if not self.pending:
+            return
+        batch = build_batch(self.pending)
+        result = self.store.write(batch)
+        acknowledge_committed(
+            record.ack if isinstance(record, DeadLetter) else record.event.message.ack
+            for record in self.pending
+        )
+        for name, counter in self.rows_new.items():
+            counter.inc(getattr(result, name))
+        self.redeliveries.inc(len(batch) - result.surveys - result.agent_notes - result.dead_letters)
+        self.batch_size.update(len(self.pending))
+        self.pending = []
+
+
+class WriteToDuckDB(beam.PTransform):
+    """Sink for PCollection[TaggedEvent | DeadLetter]."""
+
+    def __init__(self, db_path: str) -> None:
+        super().__init__()
+        self.db_path = db_path
+
+    def expand(self, records):
+        return records | "WriteBundles" >> beam.ParDo(WriteBundleFn(self.db_path))
