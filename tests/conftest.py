@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
 
 from pipelines.emulator import EmulatorState, provision, start_emulator, stop_emulator
 
 PROJECT = "voc-test"
+
+# Name the runner: the default DirectRunner first tries to download Prism, which
+# fails offline and costs seconds per pipeline before it falls back.
+TestPipeline.pytest_test_pipeline_options = "--runner=BundleBasedDirectRunner"
 
 
 @pytest.fixture(scope="session")

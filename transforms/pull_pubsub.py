@@ -31,6 +31,7 @@ import logging
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,12 @@ _LOGGER = logging.getLogger(__name__)
 
 # The emulator and Pub/Sub both cap one pull; asking for more is harmless.
 _PULL_REQUEST_MAX = 1000
+
+# Pulls are non-blocking on purpose (see _pull_once); the client warns on every
+# call that the flag is deprecated, which would flood the logs of an idle job.
+warnings.filterwarnings(
+    "ignore", message="The return_immediately flag is deprecated", category=DeprecationWarning
+)
 
 
 @dataclass(frozen=True)

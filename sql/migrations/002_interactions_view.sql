@@ -1,0 +1,42 @@
+-- 002: interactions, one row per support contact, joining the customer's
+-- survey and the agent's note by interaction_id.
+-- Readers: support ops and every department that wants the survey scores and
+-- the agent's account of the same contact side by side. The two events arrive
+-- in any order (or only one of them arrives); the join happens at query time,
+-- so a late survey simply fills in its side.
+create or replace view interactions as
+with surveys_by_interaction as (
+    select * from surveys
+    qualify row_number() over (partition by interaction_id order by submitted_at desc, event_id) = 1
+),
+
+notes_by_interaction as (
+    select * from agent_notes
+    qualify row_number() over (partition by interaction_id order by created_at desc, event_id) = 1
+),
+
+final as (
+    select
+        coalesce(s.interaction_id, n.interaction_id) as interaction_id,
+        coalesce(n.channel, s.channel) as channel,
+        s.event_id as survey_event_id,
+        s.submitted_at,
+        s.csat,
+        s.nps,
+        s.ces,
+        s.resolved,
+        s.sentiment_label as survey_sentiment,
+        n.event_id as note_event_id,
+        n.created_at as note_created_at,
+        n.agent_id,
+        n.team,
+        n.handle_seconds,
+        n.hold_seconds,
+        n.transfers,
+        n.sentiment_label as note_sentiment,
+        s.event_id is not null and n.event_id is not null as complete
+    from surveys_by_interaction as s
+    full outer join notes_by_interaction as n on n.interaction_id = s.interaction_id
+)
+
+select * from final;

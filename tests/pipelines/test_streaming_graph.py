@@ -1,0 +1,92 @@
+"""The job's processing graph under TestStream: out-of-order arrival, redeliveries,
+and failures from every step reaching the same sink."""
+
+from __future__ import annotations
+
+import duckdb
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipelines.streaming import build_processing
+from tests.transforms.helpers import message, note_payload, survey_payload
+from transforms.duckdb_store import close_shared_stores
+
+
+def streaming_options() -> PipelineOptions:
+    options = PipelineOptions(runner="BundleBasedDirectRunner")
+    options.view_as(StandardOptions).streaming = True
+    return options
+
+
+def note(interaction: str, event_id: str, **kw):
+    return message(
+        note_payload(event_id=event_id, interaction_id=interaction, **kw),
+        event_type="agent_note",
+        message_id=f"m-{event_id}",
+    )
+
+
+def survey(interaction: str, event_id: str, **kw):
+    return message(
+        survey_payload(event_id=event_id, interaction_id=interaction, **kw),
+        message_id=f"m-{event_id}",
+    )
+
+
+def test_any_arrival_order_and_redeliveries_make_one_row_each(tmp_path):
+    db = str(tmp_path / "voc.duckdb")
+    stream = (
+        TestStream()
+        .advance_watermark_to(0)
+        # Interaction A: the note first; interaction B: the survey first.
+        .add_elements([note("A", "na"), survey("B", "sb")])
+        .advance_processing_time(5)
+        .add_elements([survey("A", "sa"), message(b"{not json", message_id="bad-1")])
+        .advance_watermark_to(100)
+        # Redeliveries of earlier messages, and B's note arriving last.
+        .add_elements([note("A", "na"), survey("B", "sb"), note("B", "nb")])
+        .advance_watermark_to_infinity()
+    )
+    with TestPipeline(options=streaming_options()) as p:
+        outputs = build_processing(p | stream, db, None)
+        assert_that(
+            outputs["parse_failures"] | beam.Map(lambda d: (d.dead_letter_id, d.reason)),
+            equal_to([("msg:bad-1", "invalid_json")]),
+            label="CheckParseFailures",
+        )
+    close_shared_stores()
+
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("select count(*) from surveys").fetchone() == (2,)
+        assert con.execute("select count(*) from agent_notes").fetchone() == (2,)
+        assert con.execute("select count(*) from dead_letters").fetchone() == (1,)
+        joined = con.execute(
+            "select interaction_id, survey_event_id, note_event_id, complete "
+            "from interactions order by 1"
+        ).fetchall()
+    assert joined == [("A", "sa", "na", True), ("B", "sb", "nb", True)]
+
+
+def test_long_texts_are_tagged_not_rejected(tmp_path):
+    db = str(tmp_path / "voc.duckdb")
+    long_comment = "The app keeps crashing and nobody calls back. " * 400  # ~18,000 chars
+    with TestPipeline(options=streaming_options()) as p:
+        stream = (
+            TestStream()
+            .add_elements([survey("C", "sc", comment=long_comment), survey("D", "sd")])
+            .advance_watermark_to_infinity()
+        )
+        outputs = build_processing(p | stream, db, None)
+        assert_that(
+            outputs["tagged"] | beam.Map(lambda t: (t.event.event_id, t.sentiment.label)),
+            equal_to([("sc", "negative"), ("sd", "negative")]),
+        )
+    close_shared_stores()
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("select count(*) from surveys").fetchone() == (2,)
+        assert con.execute(
+            "select count(*) from feedback_tags where cause_id = 'product_defect'"
+        ).fetchone() == (2,)

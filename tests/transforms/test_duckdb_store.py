@@ -1,0 +1,112 @@
+"""The DuckDB sink on real files: batching, idempotence on event_id, dead letters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from tests.transforms.helpers import message, note_payload, survey_payload
+from transforms.duckdb_store import DuckDBStore, apply_migrations, build_batch, migration_files
+from transforms.match_root_causes import CauseMatch
+from transforms.parse_event import InvalidMessage, parse_message, to_dead_letter
+from transforms.score_sentiment import SentimentScore
+from transforms.tag_feedback import TaggedEvent
+
+NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+
+def tagged(payload, event_type="survey", causes=(("product_defect", "product"),)) -> TaggedEvent:
+    event = parse_message(message(payload, event_type=event_type))
+    text = payload.get("comment", payload.get("note", ""))
+    return TaggedEvent(
+        event=event,
+        text=text,
+        sentiment=SentimentScore(-0.6, "negative"),
+        causes=tuple(CauseMatch(c, d, "evidence") for c, d in causes),
+        taxonomy_version=1,
+        redactions=0,
+    )
+
+
+def dead(data: bytes, message_id: str):
+    raw = message(data, message_id=message_id)
+    return to_dead_letter(raw, "parse", InvalidMessage("invalid_json", "payload is not JSON"))
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = DuckDBStore(str(tmp_path / "voc.duckdb"))
+    yield opened
+    opened.close()
+
+
+def rows(store: DuckDBStore, sql: str):
+    return store.con.execute(sql).fetchall()
+
+
+def test_migrations_are_applied_once(tmp_path):
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    assert apply_migrations(con) == [name for _, name, _ in migration_files()]
+    assert apply_migrations(con) == []
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    assert {"surveys", "agent_notes", "feedback_tags", "dead_letters"} <= tables
+
+
+def test_one_batch_writes_facts_tags_and_dead_letters(store):
+    batch = build_batch(
+        [
+            tagged(survey_payload(), causes=[("product_defect", "product"), ("long_hold", "support_ops")]),
+            tagged(note_payload(), event_type="agent_note", causes=[("billing_error", "billing")]),
+            dead(b"{oops", "m-1"),
+        ],
+        now=NOW,
+    )
+    result = store.write(batch)
+    assert (result.surveys, result.agent_notes, result.feedback_tags, result.dead_letters) == (1, 1, 3, 1)
+    assert rows(store, "select event_id, csat, resolved, sentiment_label from surveys") == [
+        ("s-1", 2, False, "negative")
+    ]
+    assert rows(store, "select hold_seconds, transfers from agent_notes") == [(720, 2)]
+    assert rows(store, "select event_id, cause_id, department from feedback_tags order by 1, 2") == [
+        ("n-1", "billing_error", "billing"),
+        ("s-1", "long_hold", "support_ops"),
+        ("s-1", "product_defect", "product"),
+    ]
+    assert rows(store, "select data, reason, attributes->>'event_type' from dead_letters") == [
+        (b"{oops", "invalid_json", "survey")
+    ]
+
+
+def test_redelivery_adds_nothing_even_with_other_tags(store):
+    store.write(build_batch([tagged(survey_payload())], now=NOW))
+    # The same event again, tagged differently (say the taxonomy changed in between).
+    again = build_batch([tagged(survey_payload(), causes=[("billing_error", "billing")])], now=NOW)
+    result = store.write(again)
+    assert (result.surveys, result.feedback_tags) == (0, 0)
+    assert rows(store, "select cause_id from feedback_tags") == [("product_defect",)]
+
+
+def test_duplicates_inside_one_batch_make_one_row(store):
+    result = store.write(build_batch([tagged(survey_payload())] * 3 + [dead(b"x", "m-9")] * 2))
+    assert (result.surveys, result.feedback_tags, result.dead_letters) == (1, 1, 1)
+
+
+def test_a_failed_batch_leaves_nothing_behind(store):
+    good = tagged(survey_payload(event_id="ok"))
+    batch = build_batch([good], now=NOW)
+    batch.agent_notes.append({"event_id": None})  # violates NOT NULL inside the transaction
+    with pytest.raises(duckdb.Error):
+        store.write(batch)
+    assert rows(store, "select count(*) from surveys") == [(0,)]
+    assert rows(store, "select count(*) from feedback_tags") == [(0,)]
+    # The store is still usable afterwards.
+    assert store.write(build_batch([good], now=NOW)).surveys == 1
+
+
+def test_large_batches(store):
+    events = [tagged(survey_payload(event_id=f"s-{i}", interaction_id=f"i-{i}")) for i in range(3000)]
+    result = store.write(build_batch(events, now=NOW))
+    assert result.surveys == 3000
+    assert rows(store, "select count(distinct event_id) from feedback_tags") == [(3000,)]
