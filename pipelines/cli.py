@@ -90,6 +90,9 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pipelines.logs import configure_logging
+
+    configure_logging()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return _dispatch(argv)

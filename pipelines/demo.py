@@ -90,7 +90,7 @@ def run_demo(
         ]
         if taxonomy:
             argv.append(f"--taxonomy={taxonomy}")
-        run = run_job(PipelineOptions(argv), out=out)
+        run = run_job(PipelineOptions(argv), out=out, published=published)
     print(
         f"voc demo: pipeline drained: {run.acknowledged:,} messages committed in "
         f"{run.seconds:.1f} s ({run.per_second:,.0f} msg/s)",

@@ -98,7 +98,7 @@ def _check_subscriptions(session: PullSession) -> None:
             raise ConfigError(f"cannot reach Pub/Sub for {subscription}: {error}") from None
 
 
-def run_job(options: PipelineOptions, out=sys.stderr) -> RunReport:
+def run_job(options: PipelineOptions, out=sys.stderr, published: int | None = None) -> RunReport:
     """Run until drained (``--stop-when-idle``) or until SIGINT/SIGTERM asks for a drain."""
     config = validate(options)
     voc = options.view_as(VocOptions)
@@ -125,7 +125,7 @@ def run_job(options: PipelineOptions, out=sys.stderr) -> RunReport:
         build_pipeline(p, config, session.session_id)
         restore = _drain_on_signals(session, out)
         started = time.monotonic()
-        reporter = _start_progress(session, voc.progress_every, started, out)
+        reporter = _start_progress(session, voc.progress_every, started, out, published)
         try:
             p.run().wait_until_finish()
         finally:
@@ -169,7 +169,9 @@ def _drain_on_signals(session: PullSession, out) -> callable:
     return restore
 
 
-def _start_progress(session: PullSession, every: float, started: float, out):
+def _start_progress(
+    session: PullSession, every: float, started: float, out, published: int | None
+):
     if not every:
         return None
     stop = threading.Event()
@@ -178,8 +180,9 @@ def _start_progress(session: PullSession, every: float, started: float, out):
         while not stop.wait(every):
             elapsed = time.monotonic() - started
             stats = session.stats
+            sent = f"published {published:,}  " if published is not None else ""
             print(
-                f"voc run: {elapsed:6.1f}s  pulled {stats.pulled:>8,}  committed "
+                f"voc run: {elapsed:6.1f}s  {sent}pulled {stats.pulled:>8,}  committed "
                 f"{stats.acknowledged:>8,}  in flight {session.outstanding:>6,}  "
                 f"{stats.acknowledged / max(elapsed, 1e-9):8,.0f} ev/s",
                 file=out,

@@ -84,7 +84,7 @@ def test_taxonomy_with_unknown_department(tmp_path):
     bad = tmp_path / "taxonomy.yaml"
     bad.write_text(
         "version: 1\n"
-        "departments:\n  product: Product\n"
+        "departments:\n  product: Product\n  support_ops: Support operations\n"
         "causes:\n"
         "  - id: crash\n    description: crashes\n    department: nowhere\n"
         "    patterns: ['\\bcrash']\n",
@@ -111,7 +111,7 @@ def test_emulator_env_without_an_emulator(tmp_path):
 
 
 def test_main_returns_exit_code_in_process(capsys):
-    assert main(["generate", "--nope"]) == 2
+    assert main(["generate", "--out", "x.jsonl", "--nope"]) == 2
     assert "--nope" in capsys.readouterr().err
 
 
