@@ -224,7 +224,9 @@ def _cmd_summary(args, _argv, _beam) -> int:
             print(format_table(*department_summary(con)))
             counts = table_counts(con)
         except duckdb.CatalogException as error:
-            raise UsageError(f"voc summary: {args.duckdb} has no voc tables ({_first_line(error)})") from None
+            raise UsageError(
+                f"voc summary: {args.duckdb} has no voc tables ({_first_line(error)})"
+            ) from None
     print()
     for table, count in counts.items():
         print(f"{table:<14} {count:>10,}")

@@ -13,6 +13,7 @@ and ``voc emulator env`` work from another shell.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -142,16 +143,13 @@ def _kill_group(pid: int, grace: float = 10.0) -> None:
             os.killpg(pid, 0)
         except ProcessLookupError:
             break
-        try:  # reap it if it is our child, so it does not linger as a zombie
+        # Reap it if it is our child: a zombie leader keeps the group "alive".
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.1)
     else:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def stop_emulator(state_dir: Path = DEFAULT_STATE_DIR) -> EmulatorState | None:
@@ -198,11 +196,9 @@ def provision(
         for topic, subscription in (topology or TOPOLOGY).items():
             topic_path = publisher.topic_path(project, topic)
             sub_path = subscriber.subscription_path(project, subscription)
-            try:
+            with suppress(AlreadyExists):
                 publisher.create_topic(name=topic_path, timeout=30)
-            except AlreadyExists:
-                pass
-            try:
+            with suppress(AlreadyExists):
                 subscriber.create_subscription(
                     request={
                         "name": sub_path,
@@ -211,8 +207,6 @@ def provision(
                     },
                     timeout=30,
                 )
-            except AlreadyExists:
-                pass
             created[topic] = sub_path
     finally:
         subscriber.close()

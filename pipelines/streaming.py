@@ -78,7 +78,9 @@ def _check_sink(config: JobConfig) -> None:
     try:
         shared_store(config.duckdb)
     except Exception as error:  # duckdb raises IOException, InvalidInputException, ...
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
         raise ConfigError(f"--duckdb {config.duckdb}: {first_line}") from None
 
 
@@ -153,8 +155,7 @@ def _drain_on_signals(session: PullSession, out) -> callable:
             print("voc: already draining; waiting for in-flight messages", file=out, flush=True)
         else:
             print(
-                f"voc: {signal.Signals(signum).name}: draining "
-                f"({session.outstanding} in flight)",
+                f"voc: {signal.Signals(signum).name}: draining ({session.outstanding} in flight)",
                 file=out,
                 flush=True,
             )
@@ -169,9 +170,7 @@ def _drain_on_signals(session: PullSession, out) -> callable:
     return restore
 
 
-def _start_progress(
-    session: PullSession, every: float, started: float, out, published: int | None
-):
+def _start_progress(session: PullSession, every: float, started: float, out, published: int | None):
     if not every:
         return None
     stop = threading.Event()

@@ -39,9 +39,8 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     ]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
-        ).rstrip()
+        pairs = enumerate(zip(values, widths, strict=True))
+        return "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in pairs).rstrip()
 
     out = [line(columns), line(["-" * w for w in widths])]
     out.extend(line(r) for r in cells)

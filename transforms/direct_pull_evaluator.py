@@ -66,7 +66,7 @@ class _PullFromSessionEvaluator(_TransformEvaluator):
         messages = session.pull_batch()
         bundles = []
         if messages:
-            bundle = self._evaluation_context.create_bundle(list(self._outputs)[0])
+            bundle = self._evaluation_context.create_bundle(next(iter(self._outputs)))
             for message in messages:
                 timestamp = (
                     Timestamp.from_utc_datetime(message.publish_time)

@@ -197,7 +197,9 @@ class WriteBatch:
         return len(self.surveys) + len(self.agent_notes) + len(self.dead_letters)
 
 
-def build_batch(records: Iterable[TaggedEvent | DeadLetter], now: datetime | None = None) -> WriteBatch:
+def build_batch(
+    records: Iterable[TaggedEvent | DeadLetter], now: datetime | None = None
+) -> WriteBatch:
     now = now or datetime.now(UTC)
     batch = WriteBatch()
     for record in records:
@@ -282,8 +284,12 @@ class DuckDBStore:
             cur = self.con.cursor()
             try:
                 cur.execute("begin transaction")
-                new_surveys = self._insert_new(cur, "surveys", batch.surveys, SURVEY_COLUMNS, "event_id")
-                new_notes = self._insert_new(cur, "agent_notes", batch.agent_notes, NOTE_COLUMNS, "event_id")
+                new_surveys = self._insert_new(
+                    cur, "surveys", batch.surveys, SURVEY_COLUMNS, "event_id"
+                )
+                new_notes = self._insert_new(
+                    cur, "agent_notes", batch.agent_notes, NOTE_COLUMNS, "event_id"
+                )
                 new_ids = set(new_surveys) | set(new_notes)
                 tags = [row for row in batch.feedback_tags if row["event_id"] in new_ids]
                 new_tags = self._insert_new(cur, "feedback_tags", tags, TAG_COLUMNS, "event_id")
@@ -299,7 +305,9 @@ class DuckDBStore:
         return WriteResult(len(new_surveys), len(new_notes), len(new_tags), len(new_dead))
 
     @staticmethod
-    def _insert_new(cur, table: str, rows: list[dict[str, Any]], schema: pa.Schema, key: str) -> list[str]:
+    def _insert_new(
+        cur, table: str, rows: list[dict[str, Any]], schema: pa.Schema, key: str
+    ) -> list[str]:
         if not rows:
             return []
         arrow = pa.Table.from_pylist(rows, schema=schema)

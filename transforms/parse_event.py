@@ -161,7 +161,9 @@ def parse_message(message: ReceivedMessage) -> FeedbackEvent:
     try:
         text = message.data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InvalidMessage("invalid_utf8", f"payload is not UTF-8 ({error.reason} at byte {error.start})") from None
+        raise InvalidMessage(
+            "invalid_utf8", f"payload is not UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as error:
@@ -169,7 +171,9 @@ def parse_message(message: ReceivedMessage) -> FeedbackEvent:
     except RecursionError:
         raise InvalidMessage("invalid_json", "payload nests too deeply") from None
     if not isinstance(payload, dict):
-        raise InvalidMessage("schema_violation", f"payload is a JSON {type(payload).__name__}, not an object")
+        raise InvalidMessage(
+            "schema_violation", f"payload is a JSON {type(payload).__name__}, not an object"
+        )
 
     errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
     if errors:

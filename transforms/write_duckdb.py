@@ -50,7 +50,9 @@ class WriteBundleFn(beam.DoFn):
         )
         for name, counter in self.rows_new.items():
             counter.inc(getattr(result, name))
-        self.redeliveries.inc(len(batch) - result.surveys - result.agent_notes - result.dead_letters)
+        self.redeliveries.inc(
+            len(batch) - result.surveys - result.agent_notes - result.dead_letters
+        )
         self.batch_size.update(len(self.pending))
         self.pending = []
 

@@ -37,9 +37,7 @@ def generated():
     return generate_events(1200, seed=11)
 
 
-def test_job_loads_every_event_once_and_dead_letters_the_rest(
-    pubsub_topology, tmp_path, generated
-):
+def test_job_loads_every_event_once_and_dead_letters_the_rest(pubsub_topology, tmp_path, generated):
     messages, report = generated
     db_path = tmp_path / "voc.duckdb"
     publish_messages(messages, pubsub_topology.project, topics=pubsub_topology.topics)
@@ -67,11 +65,17 @@ def test_job_loads_every_event_once_and_dead_letters_the_rest(
             "union all select evidence from feedback_tags"
         ).fetchall()
         assert not [t for (t,) in texts if EMAIL.search(t) or CARD.search(t)]
-        assert count("select count(*) from surveys where comment like '%<EMAIL>%' "
-                     "or comment like '%<CARD>%' or comment like '%<PHONE>%'") + count(
-            "select count(*) from agent_notes where note like '%<EMAIL>%' "
-            "or note like '%<CARD>%' or note like '%<PHONE>%'"
-        ) > 0
+        assert (
+            count(
+                "select count(*) from surveys where comment like '%<EMAIL>%' "
+                "or comment like '%<CARD>%' or comment like '%<PHONE>%'"
+            )
+            + count(
+                "select count(*) from agent_notes where note like '%<EMAIL>%' "
+                "or note like '%<CARD>%' or note like '%<PHONE>%'"
+            )
+            > 0
+        )
 
 
 def test_redelivering_everything_adds_no_rows(pubsub_topology, tmp_path, generated):

@@ -94,7 +94,9 @@ def test_taxonomy_with_unknown_department(tmp_path):
 
 
 def test_summary_of_missing_or_foreign_file(tmp_path):
-    assert_one_line_error(run_voc("summary", "--duckdb", str(tmp_path / "x.duckdb")), "no such file")
+    assert_one_line_error(
+        run_voc("summary", "--duckdb", str(tmp_path / "x.duckdb")), "no such file"
+    )
     foreign = tmp_path / "foreign.duckdb"
     foreign.write_bytes(b"this is not a database")
     assert_one_line_error(run_voc("summary", "--duckdb", str(foreign)), "foreign.duckdb")

@@ -3,8 +3,8 @@ and failures from every step reaching the same sink."""
 
 from __future__ import annotations
 
-import duckdb
 import apache_beam as beam
+import duckdb
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream

@@ -50,26 +50,38 @@ def test_migrations_are_applied_once(tmp_path):
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
     assert apply_migrations(con) == [name for _, name, _ in migration_files()]
     assert apply_migrations(con) == []
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
     assert {"surveys", "agent_notes", "feedback_tags", "dead_letters"} <= tables
 
 
 def test_one_batch_writes_facts_tags_and_dead_letters(store):
     batch = build_batch(
         [
-            tagged(survey_payload(), causes=[("product_defect", "product"), ("long_hold", "support_ops")]),
+            tagged(
+                survey_payload(),
+                causes=[("product_defect", "product"), ("long_hold", "support_ops")],
+            ),
             tagged(note_payload(), event_type="agent_note", causes=[("billing_error", "billing")]),
             dead(b"{oops", "m-1"),
         ],
         now=NOW,
     )
     result = store.write(batch)
-    assert (result.surveys, result.agent_notes, result.feedback_tags, result.dead_letters) == (1, 1, 3, 1)
+    assert (result.surveys, result.agent_notes, result.feedback_tags, result.dead_letters) == (
+        1,
+        1,
+        3,
+        1,
+    )
     assert rows(store, "select event_id, csat, resolved, sentiment_label from surveys") == [
         ("s-1", 2, False, "negative")
     ]
     assert rows(store, "select hold_seconds, transfers from agent_notes") == [(720, 2)]
-    assert rows(store, "select event_id, cause_id, department from feedback_tags order by 1, 2") == [
+    assert rows(
+        store, "select event_id, cause_id, department from feedback_tags order by 1, 2"
+    ) == [
         ("n-1", "billing_error", "billing"),
         ("s-1", "long_hold", "support_ops"),
         ("s-1", "product_defect", "product"),
@@ -106,7 +118,9 @@ def test_a_failed_batch_leaves_nothing_behind(store):
 
 
 def test_large_batches(store):
-    events = [tagged(survey_payload(event_id=f"s-{i}", interaction_id=f"i-{i}")) for i in range(3000)]
+    events = [
+        tagged(survey_payload(event_id=f"s-{i}", interaction_id=f"i-{i}")) for i in range(3000)
+    ]
     result = store.write(build_batch(events, now=NOW))
     assert result.surveys == 3000
     assert rows(store, "select count(distinct event_id) from feedback_tags") == [(3000,)]

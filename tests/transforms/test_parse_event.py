@@ -57,7 +57,11 @@ def test_offsets_are_normalised_to_utc():
             "schema_violation",
             "event_id",
         ),
-        (message(note_payload(transfers=-1), event_type="agent_note"), "schema_violation", "transfers"),
+        (
+            message(note_payload(transfers=-1), event_type="agent_note"),
+            "schema_violation",
+            "transfers",
+        ),
     ],
 )
 def test_invalid_messages_name_their_problem(msg, reason, fragment):
@@ -104,9 +108,7 @@ def test_parse_events_splits_good_and_bad_outputs():
 
 def test_parse_events_stamps_event_time():
     with TestPipeline() as p:
-        stamped = (
-            p
-            | beam.Create([message(survey_payload())])
-            | ParseEvents()
-        ).events | beam.Map(lambda e, ts=beam.DoFn.TimestampParam: ts.micros // 1_000_000)
+        stamped = (p | beam.Create([message(survey_payload())]) | ParseEvents()).events | beam.Map(
+            lambda e, ts=beam.DoFn.TimestampParam: ts.micros // 1_000_000
+        )
         assert_that(stamped, equal_to([int(datetime(2026, 1, 5, 10, tzinfo=UTC).timestamp())]))

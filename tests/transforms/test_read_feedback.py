@@ -38,7 +38,9 @@ def session(pubsub_topology):
     made = []
 
     def make(**kwargs) -> PullSession:
-        created = register_session(PullSession(list(pubsub_topology.subscriptions.values()), **kwargs))
+        created = register_session(
+            PullSession(list(pubsub_topology.subscriptions.values()), **kwargs)
+        )
         made.append(created)
         return created
 
@@ -52,7 +54,10 @@ def drain(session: PullSession, want: int, timeout: float = 20) -> list:
     got = []
     deadline = time.monotonic() + timeout
     while len(got) < want and time.monotonic() < deadline:
-        got.extend(session.pull_batch())
+        batch = session.pull_batch()
+        got.extend(batch)
+        if not batch:
+            time.sleep(0.05)
     return got
 
 
