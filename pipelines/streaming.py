@@ -176,14 +176,17 @@ def _start_progress(session: PullSession, every: float, started: float, out, pub
     stop = threading.Event()
 
     def report() -> None:
+        last_committed, last_time = 0, started
         while not stop.wait(every):
-            elapsed = time.monotonic() - started
+            now = time.monotonic()
             stats = session.stats
+            rate = (stats.acknowledged - last_committed) / max(now - last_time, 1e-9)
+            last_committed, last_time = stats.acknowledged, now
             sent = f"published {published:,}  " if published is not None else ""
             print(
-                f"voc run: {elapsed:6.1f}s  {sent}pulled {stats.pulled:>8,}  committed "
+                f"voc run: {now - started:6.1f}s  {sent}pulled {stats.pulled:>8,}  committed "
                 f"{stats.acknowledged:>8,}  in flight {session.outstanding:>6,}  "
-                f"{stats.acknowledged / max(elapsed, 1e-9):8,.0f} ev/s",
+                f"{rate:8,.0f} ev/s",
                 file=out,
                 flush=True,
             )
