@@ -33,13 +33,23 @@ from transforms.tag_feedback import TaggedEvent
 
 _TS = pa.timestamp("us", tz="UTC")
 
-# Arrow schemas of the batches; column names match sql/migrations.
+# Arrow schemas of the batches; column names match sql/migrations. Inserts go
+# BY NAME, so column order here does not matter.
+_FACT_COMMON = [
+    ("event_id", pa.string()),
+    ("interaction_id", pa.string()),
+    ("channel", pa.string()),
+    ("sentiment_score", pa.float64()),
+    ("sentiment_label", pa.string()),
+    ("schema_version", pa.int32()),
+    ("message_id", pa.string()),
+    ("published_at", _TS),
+    ("ingested_at", _TS),
+]
 SURVEY_COLUMNS = pa.schema(
     [
-        ("event_id", pa.string()),
-        ("interaction_id", pa.string()),
+        *_FACT_COMMON,
         ("customer_id", pa.string()),
-        ("channel", pa.string()),
         ("submitted_at", _TS),
         ("csat", pa.int8()),
         ("nps", pa.int8()),
@@ -47,32 +57,18 @@ SURVEY_COLUMNS = pa.schema(
         ("resolved", pa.bool_()),
         ("comment", pa.string()),
         ("language", pa.string()),
-        ("sentiment_score", pa.float64()),
-        ("sentiment_label", pa.string()),
-        ("schema_version", pa.int32()),
-        ("message_id", pa.string()),
-        ("published_at", _TS),
-        ("ingested_at", _TS),
     ]
 )
 NOTE_COLUMNS = pa.schema(
     [
-        ("event_id", pa.string()),
-        ("interaction_id", pa.string()),
+        *_FACT_COMMON,
         ("agent_id", pa.string()),
         ("team", pa.string()),
-        ("channel", pa.string()),
         ("created_at", _TS),
         ("handle_seconds", pa.int32()),
         ("hold_seconds", pa.int32()),
         ("transfers", pa.int32()),
         ("note", pa.string()),
-        ("sentiment_score", pa.float64()),
-        ("sentiment_label", pa.string()),
-        ("schema_version", pa.int32()),
-        ("message_id", pa.string()),
-        ("published_at", _TS),
-        ("ingested_at", _TS),
     ]
 )
 TAG_COLUMNS = pa.schema(

@@ -78,16 +78,20 @@ def test_job_loads_every_event_once_and_dead_letters_the_rest(pubsub_topology, t
         )
 
 
+def fact_counts(db_path) -> tuple[int, int, int]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(
+            "select (select count(*) from surveys), (select count(*) from agent_notes), "
+            "(select count(*) from feedback_tags)"
+        ).fetchone()
+
+
 def test_redelivering_everything_adds_no_rows(pubsub_topology, tmp_path, generated):
     messages, report = generated
     db_path = tmp_path / "voc.duckdb"
     publish_messages(messages, pubsub_topology.project, topics=pubsub_topology.topics)
     run_job(job_options(pubsub_topology, db_path))
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        before = con.execute(
-            "select (select count(*) from surveys), (select count(*) from agent_notes), "
-            "(select count(*) from feedback_tags)"
-        ).fetchone()
+    before = fact_counts(db_path)
 
     # Every valid message again, as Pub/Sub would after a crash before acking.
     publish_messages(
@@ -96,10 +100,5 @@ def test_redelivering_everything_adds_no_rows(pubsub_topology, tmp_path, generat
         topics=pubsub_topology.topics,
     )
     run_job(job_options(pubsub_topology, db_path))
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        after = con.execute(
-            "select (select count(*) from surveys), (select count(*) from agent_notes), "
-            "(select count(*) from feedback_tags)"
-        ).fetchone()
-    assert after == before
+    assert fact_counts(db_path) == before
     assert before[:2] == (report.valid_surveys, report.valid_notes)
