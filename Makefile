@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.voc-installed
 
-.PHONY: install demo test lint format check-tools clean
+.PHONY: install demo test bench lint format check-tools clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(MAKE) --no-print-directory check-tools
@@ -33,6 +33,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# voc vs. a plain Beam baseline, side by side; figures go to bench/results/.
+# BENCH_N, BENCH_FRESH_RATE, BENCH_FRESH_SECONDS, BENCH_QUERY_ROWS, ... override (bench/run.py).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,146 @@
+"""Run one streaming job (voc or the baseline) in this process and watch its table.
+
+    python -m bench.job_runner --job voc --expect 20000 --report out.json ...
+
+Both jobs are measured the same way: a reader connection in the job's own
+process (DuckDB lets only one process open a file it writes) polls the rows the
+job has committed and records when each event id first became visible. The
+runner stops the job once ``--expect`` rows are visible or ``--timeout`` passed,
+then writes a JSON report: start time, the time the last expected row became
+visible, per-event first-seen times, and the process's peak RSS.
+
+Run as a subprocess by ``bench/run.py`` so each job gets a clean process and
+its own peak-RSS figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pipelines.logs import configure_logging
+
+POLL_SECONDS = 0.1
+
+
+def _reader(db_path: str, sql: str, expect: int, seen: dict[str, float], done: threading.Event):
+    """Poll the committed event ids; stop when ``expect`` are visible."""
+    import duckdb
+
+    con = None
+    while not done.is_set():
+        try:
+            if con is None:
+                # Same process, same file: DuckDB shares the job's database instance.
+                con = duckdb.connect(db_path)
+            now = time.time()
+            for (event_id,) in con.execute(sql).fetchall():
+                if event_id not in seen:
+                    seen[event_id] = now
+            if len(seen) >= expect:
+                done.set()
+                return
+        except Exception:  # the table may not exist yet
+            pass
+        time.sleep(POLL_SECONDS)
+
+
+def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.options import validate
+    from pipelines.streaming import build_pipeline
+    from transforms.duckdb_store import shared_store
+    from transforms.pull_pubsub import PullSession, register_session
+
+    options = PipelineOptions(
+        [
+            f"--project={args.project}",
+            f"--surveys-subscription={args.subscriptions[0]}",
+            f"--notes-subscription={args.subscriptions[1]}",
+            f"--duckdb={args.db}",
+        ]
+    )
+    config = validate(options)
+    session = register_session(PullSession(config.subscriptions))
+    shared_store(config.duckdb)  # create the tables before the reader looks
+    p = beam.Pipeline(options=options)
+    build_pipeline(p, config, session.session_id)
+    started = time.time()
+    result = p.run()
+    _watch(
+        args, seen, done, "select event_id from surveys union all select event_id from agent_notes"
+    )
+    session.request_stop()
+    result.wait_until_finish()
+    return started
+
+
+def run_baseline(args, seen: dict[str, float], done: threading.Event) -> float:
+    import apache_beam as beam
+
+    from bench.baseline_job import baseline_options, build_baseline
+
+    p = beam.Pipeline(options=baseline_options(args.project))
+    build_baseline(p, list(args.subscriptions), args.db)
+    started = time.time()
+    result = p.run()
+    _watch(args, seen, done, "select event_id from baseline_feedback")
+    result.cancel()
+    return started
+
+
+def _watch(args, seen, done, sql: str) -> None:
+    if args.ready:
+        Path(args.ready).touch()
+    reader = threading.Thread(
+        target=_reader, args=(args.db, sql, args.expect, seen, done), daemon=True
+    )
+    reader.start()
+    done.wait(args.timeout)
+    done.set()
+    reader.join()
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    parser = argparse.ArgumentParser(prog="bench.job_runner")
+    parser.add_argument("--job", choices=("voc", "baseline"), required=True)
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--subscriptions", nargs=2, required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--expect", type=int, required=True)
+    parser.add_argument("--timeout", type=float, required=True)
+    parser.add_argument("--report", required=True)
+    parser.add_argument("--ready", help="touched once the pipeline is running")
+    args = parser.parse_args(argv)
+
+    seen: dict[str, float] = {}
+    done = threading.Event()
+    runner = run_voc if args.job == "voc" else run_baseline
+    started = runner(args, seen, done)
+    report = {
+        "job": args.job,
+        "started": started,
+        "last_visible": max(seen.values()) if seen else None,
+        "visible": len(seen),
+        "expected": args.expect,
+        "first_seen": seen,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    Path(args.report).write_text(json.dumps(report), encoding="utf-8")
+    sys.stdout.flush()
+    # The baseline's cancelled DirectRunner leaves worker threads behind; the
+    # report is written, so end the process without waiting for them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
