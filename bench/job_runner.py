@@ -29,24 +29,34 @@ from pipelines.logs import configure_logging
 POLL_SECONDS = 0.1
 
 
-def _reader(db_path: str, sql: str, expect: int, seen: dict[str, float], done: threading.Event):
-    """Poll the committed event ids; stop when ``expect`` are visible."""
+def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float], done):
+    """Poll newly committed event ids; stop when ``expect`` are visible.
+
+    Only rows past the last row id seen are read, so the reader's own cost stays
+    flat as the table grows (both jobs pay the same for it).
+    """
     import duckdb
 
     con = None
+    last_rowid = dict.fromkeys(tables, -1)
     while not done.is_set():
         try:
             if con is None:
                 # Same process, same file: DuckDB shares the job's database instance.
                 con = duckdb.connect(db_path)
-            now = time.time()
-            for (event_id,) in con.execute(sql).fetchall():
-                if event_id not in seen:
-                    seen[event_id] = now
+            for table in tables:
+                rows = con.execute(
+                    f"select rowid, event_id from {table} where rowid > ?", [last_rowid[table]]
+                ).fetchall()
+                now = time.time()
+                for rowid, event_id in rows:
+                    last_rowid[table] = max(last_rowid[table], rowid)
+                    if event_id not in seen:
+                        seen[event_id] = now
             if len(seen) >= expect:
                 done.set()
                 return
-        except Exception:  # the table may not exist yet
+        except duckdb.CatalogException:  # the job has not created its table yet
             pass
         time.sleep(POLL_SECONDS)
 
@@ -75,9 +85,7 @@ def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
     build_pipeline(p, config, session.session_id)
     started = time.time()
     result = p.run()
-    _watch(
-        args, seen, done, "select event_id from surveys union all select event_id from agent_notes"
-    )
+    _watch(args, seen, done, ["surveys", "agent_notes"])
     session.request_stop()
     result.wait_until_finish()
     return started
@@ -92,16 +100,16 @@ def run_baseline(args, seen: dict[str, float], done: threading.Event) -> float:
     build_baseline(p, list(args.subscriptions), args.db)
     started = time.time()
     result = p.run()
-    _watch(args, seen, done, "select event_id from baseline_feedback")
+    _watch(args, seen, done, ["baseline_feedback"])
     result.cancel()
     return started
 
 
-def _watch(args, seen, done, sql: str) -> None:
+def _watch(args, seen, done, tables: list[str]) -> None:
     if args.ready:
         Path(args.ready).touch()
     reader = threading.Thread(
-        target=_reader, args=(args.db, sql, args.expect, seen, done), daemon=True
+        target=_reader, args=(args.db, tables, args.expect, seen, done), daemon=True
     )
     reader.start()
     done.wait(args.timeout)

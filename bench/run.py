@@ -291,6 +291,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
 
     events = tag_rows * 2 // 3
     con = duckdb.connect(str(path))
+    con.execute("set enable_progress_bar = false")
     apply_migrations(con)
     depts = "['product','billing','docs','logistics','support_ops','marketing','sales','identity']"
     channels = "['phone','email','chat','social','in_app']"
@@ -320,11 +321,14 @@ def build_query_db(path: Path, tag_rows: int) -> None:
     con.execute(
         f"""
         insert into feedback_tags
-        select 'e' || (i * 2 // 3), case when (i * 2 // 3) % 2 = 0 then 'survey' else 'agent_note' end,
-               'i' || (i * 2 // 3 // 2), timestamptz '2026-01-01' + to_seconds((i * 2 // 3) % 2592000),
+        select 'e' || e, case when e % 2 = 0 then 'survey' else 'agent_note' end,
+               'i' || (e // 2), timestamptz '2026-01-01' + to_seconds(e % 2592000),
                'cause_' || (i % 16), {depts}[1 + (i % 16) % 8], 'evidence',
-               ((i * 7919) % 2001 - 1000) / 1000.0, {labels}[1 + i % 3], 1, timestamptz '2026-02-01'
-        from range({tag_rows}) t(i)
+               ((i * 7919) % 2001 - 1000) / 1000.0, {labels}[1 + i % 3], 1,
+               timestamptz '2026-02-01',
+               -- consecutive tags of an event never share a department here
+               true, case when e % 2 = 0 then 1 + e % 5 end
+        from (select i, i * 2 // 3 as e from range({tag_rows}) t(i))
         """
     )
     con.execute("checkpoint")
@@ -343,6 +347,7 @@ def measure_queries(config: BenchConfig, workdir: Path) -> dict:
         build_query_db(path, rows)
         build_seconds = time.perf_counter() - began
         con = duckdb.connect(str(path), read_only=True)
+        con.execute("set enable_progress_bar = false")
         timings = {}
         for name, sql in QUERIES.items():
             sql = sql or read_query(name)

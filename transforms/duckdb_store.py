@@ -84,6 +84,8 @@ TAG_COLUMNS = pa.schema(
         ("sentiment_label", pa.string()),
         ("taxonomy_version", pa.int32()),
         ("tagged_at", _TS),
+        ("first_for_department", pa.bool_()),
+        ("csat", pa.int8()),
     ]
 )
 DEAD_LETTER_COLUMNS = pa.schema(
@@ -146,22 +148,30 @@ def fact_row(tagged: TaggedEvent, now: datetime) -> dict[str, Any]:
 
 def tag_rows(tagged: TaggedEvent, now: datetime) -> list[dict[str, Any]]:
     event = tagged.event
-    return [
-        {
-            "event_id": event.event_id,
-            "source": event.event_type,
-            "interaction_id": event.interaction_id,
-            "event_time": event.event_time,
-            "cause_id": cause.cause_id,
-            "department": cause.department,
-            "evidence": cause.evidence,
-            "sentiment_score": tagged.sentiment.compound,
-            "sentiment_label": tagged.sentiment.label,
-            "taxonomy_version": tagged.taxonomy_version,
-            "tagged_at": now,
-        }
-        for cause in tagged.causes
-    ]
+    csat = event.payload.get("csat") if event.event_type == "survey" else None
+    seen_departments: set[str] = set()
+    rows = []
+    for cause in tagged.causes:
+        rows.append(
+            {
+                "event_id": event.event_id,
+                "source": event.event_type,
+                "interaction_id": event.interaction_id,
+                "event_time": event.event_time,
+                "cause_id": cause.cause_id,
+                "department": cause.department,
+                "evidence": cause.evidence,
+                "sentiment_score": tagged.sentiment.compound,
+                "sentiment_label": tagged.sentiment.label,
+                "taxonomy_version": tagged.taxonomy_version,
+                "tagged_at": now,
+                # Lets department queries count events without count(distinct).
+                "first_for_department": cause.department not in seen_departments,
+                "csat": csat,
+            }
+        )
+        seen_departments.add(cause.department)
+    return rows
 
 
 def dead_letter_row(dead: DeadLetter) -> dict[str, Any]:

@@ -86,9 +86,58 @@ def test_one_batch_writes_facts_tags_and_dead_letters(store):
         ("s-1", "long_hold", "support_ops"),
         ("s-1", "product_defect", "product"),
     ]
+    # One row per (event, department) is marked, and the survey's CSAT rides on its tags.
+    assert rows(
+        store,
+        "select event_id, cause_id, first_for_department, csat from feedback_tags order by 1, 2",
+    ) == [
+        ("n-1", "billing_error", True, None),
+        ("s-1", "long_hold", True, 2),
+        ("s-1", "product_defect", True, 2),
+    ]
     assert rows(store, "select data, reason, attributes->>'event_type' from dead_letters") == [
         (b"{oops", "invalid_json", "survey")
     ]
+
+
+def test_first_for_department_marks_one_row_per_event_and_department(store):
+    causes = [
+        ("billing_error", "billing"),
+        ("refund_delay", "billing"),
+        ("long_hold", "support_ops"),
+    ]
+    store.write(build_batch([tagged(survey_payload(), causes=causes)], now=NOW))
+    assert rows(
+        store,
+        "select department, count(*) filter (where first_for_department) from feedback_tags "
+        "group by 1 order by 1",
+    ) == [("billing", 1), ("support_ops", 1)]
+
+
+def test_migration_003_backfills_rows_written_before_it(tmp_path):
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    # A file as migrations 001-002 left it, with tags written by an older sink.
+    con.execute(
+        "create table schema_migrations ("
+        " version integer primary key, name varchar not null, applied_at timestamptz not null)"
+    )
+    for version, name, sql in migration_files()[:2]:
+        con.execute(sql)
+        con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+    con.execute(
+        "insert into surveys values ('s-1', 'i-1', 'c', 'chat', now(), 4, 9, 2, true, 'x', 'en',"
+        " 0.5, 'positive', 1, null, null, now())"
+    )
+    for cause, department in [("a", "billing"), ("b", "billing"), ("c", "product")]:
+        con.execute(
+            "insert into feedback_tags values ('s-1', 'survey', 'i-1', now(), ?, ?, '', 0.5,"
+            " 'positive', 1, now())",
+            [cause, department],
+        )
+    assert apply_migrations(con) == ["003_tags_department_columns.sql"]
+    assert con.execute(
+        "select cause_id, first_for_department, csat from feedback_tags order by 1"
+    ).fetchall() == [("a", True, 4), ("b", False, 4), ("c", True, 4)]
 
 
 def test_redelivery_adds_nothing_even_with_other_tags(store):
