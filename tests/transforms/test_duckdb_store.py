@@ -134,7 +134,7 @@ def test_migration_003_backfills_rows_written_before_it(tmp_path):
             " 'positive', 1, now())",
             [cause, department],
         )
-    assert apply_migrations(con) == ["003_tags_department_columns.sql"]
+    assert apply_migrations(con)[0] == "003_tags_department_columns.sql"
     assert con.execute(
         "select cause_id, first_for_department, csat from feedback_tags order by 1"
     ).fetchall() == [("a", True, 4), ("b", False, 4), ("c", True, 4)]
@@ -173,3 +173,27 @@ def test_large_batches(store):
     result = store.write(build_batch(events, now=NOW))
     assert result.surveys == 3000
     assert rows(store, "select count(distinct event_id) from feedback_tags") == [(3000,)]
+
+
+def test_interactions_view_keeps_the_latest_survey_and_note(store):
+    store.write(
+        build_batch(
+            [
+                tagged(survey_payload(event_id="s-old", submitted_at="2026-01-05T10:00:00Z")),
+                tagged(survey_payload(event_id="s-new", submitted_at="2026-01-05T11:00:00Z")),
+                tagged(note_payload(event_id="n-1"), event_type="agent_note"),
+                tagged(survey_payload(event_id="s-2", interaction_id="i-2")),
+                tagged(note_payload(event_id="n-3", interaction_id="i-3"), event_type="agent_note"),
+            ],
+            now=NOW,
+        )
+    )
+    assert rows(
+        store,
+        "select interaction_id, survey_event_id, note_event_id, complete "
+        "from interactions order by 1",
+    ) == [
+        ("i-1", "s-new", "n-1", True),
+        ("i-2", "s-2", None, False),
+        ("i-3", None, "n-3", False),
+    ]
