@@ -62,13 +62,20 @@ def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float]
 
 
 def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
-    import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipelines.options import validate
-    from pipelines.streaming import build_pipeline
-    from transforms.duckdb_store import shared_store
-    from transforms.pull_pubsub import PullSession, register_session
+    from pipelines.streaming import run_job
+
+    started: list[float] = []
+
+    def watch_then_stop(session) -> None:
+        started.append(time.time())
+
+        def watch() -> None:
+            _watch(args, seen, done, ["surveys", "agent_notes"])
+            session.request_stop()
+
+        threading.Thread(target=watch, name="bench-watch", daemon=True).start()
 
     options = PipelineOptions(
         [
@@ -78,17 +85,8 @@ def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
             f"--duckdb={args.db}",
         ]
     )
-    config = validate(options)
-    session = register_session(PullSession(config.subscriptions))
-    shared_store(config.duckdb)  # create the tables before the reader looks
-    p = beam.Pipeline(options=options)
-    build_pipeline(p, config, session.session_id)
-    started = time.time()
-    result = p.run()
-    _watch(args, seen, done, ["surveys", "agent_notes"])
-    session.request_stop()
-    result.wait_until_finish()
-    return started
+    run_job(options, on_running=watch_then_stop)
+    return started[0]
 
 
 def run_baseline(args, seen: dict[str, float], done: threading.Event) -> float:
@@ -98,8 +96,8 @@ def run_baseline(args, seen: dict[str, float], done: threading.Event) -> float:
 
     p = beam.Pipeline(options=baseline_options(args.project))
     build_baseline(p, list(args.subscriptions), args.db)
-    started = time.time()
     result = p.run()
+    started = time.time()  # after run(), as for voc (bench.job_runner.run_voc)
     _watch(args, seen, done, ["baseline_feedback"])
     result.cancel()
     return started

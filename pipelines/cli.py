@@ -122,10 +122,10 @@ def _dispatch(argv: list[str]) -> int:
 
 def _cmd_demo(args, _argv, _beam) -> int:
     from pipelines.demo import run_demo
+    from pipelines.options import check_taxonomy
 
     _require_existing_parent(args.duckdb, "--duckdb")
-    if args.taxonomy:
-        _load_taxonomy_or_fail(args.taxonomy)
+    check_taxonomy(args.taxonomy)
     result = run_demo(
         events=args.events,
         seed=args.seed,
@@ -252,14 +252,6 @@ def _require_existing_parent(path: str, flag: str) -> None:
     parent = Path(path).parent
     if not parent.is_dir():
         raise UsageError(f"voc: {flag} {path}: directory {parent} does not exist")
-
-
-def _load_taxonomy_or_fail(path: str) -> None:
-    from transforms.match_root_causes import load_taxonomy
-
-    if not Path(path).is_file():
-        raise UsageError(f"voc: --taxonomy {path}: no such file")
-    load_taxonomy(path)
 
 
 COMMANDS = {

@@ -145,11 +145,21 @@ def check_flags(argv: list[str]) -> None:
         raise ConfigError(f"unknown option {unknown[0].split('=')[0]} (see 'voc run --help')")
 
 
-def validate(options: PipelineOptions) -> JobConfig:
-    """Check everything that can be checked before the job starts."""
+def check_taxonomy(path: str | None) -> None:
+    """Load (and cache) the taxonomy now, so a bad file fails before any work starts."""
     from transforms.match_root_causes import TaxonomyError
     from transforms.tag_feedback import shared_taxonomy
 
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"--taxonomy {path}: no such file")
+    try:
+        shared_taxonomy(path)
+    except TaxonomyError as error:
+        raise ConfigError(str(error)) from None
+
+
+def validate(options: PipelineOptions) -> JobConfig:
+    """Check everything that can be checked before the job starts."""
     voc = options.view_as(VocOptions)
     standard = options.view_as(StandardOptions)
     runner = standard.runner or LOCAL_RUNNER
@@ -168,12 +178,7 @@ def validate(options: PipelineOptions) -> JobConfig:
     if voc.stop_when_idle is not None and not batched:
         raise ConfigError("--stop-when-idle needs the batched source (DirectRunner)")
 
-    if voc.taxonomy is not None and not Path(voc.taxonomy).is_file():
-        raise ConfigError(f"--taxonomy {voc.taxonomy}: no such file")
-    try:
-        shared_taxonomy(voc.taxonomy)
-    except TaxonomyError as error:
-        raise ConfigError(str(error)) from None
+    check_taxonomy(voc.taxonomy)
 
     db = Path(voc.duckdb)
     if not db.parent.is_dir():

@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import apache_beam as beam
@@ -100,8 +101,17 @@ def _check_subscriptions(session: PullSession) -> None:
             raise ConfigError(f"cannot reach Pub/Sub for {subscription}: {error}") from None
 
 
-def run_job(options: PipelineOptions, out=sys.stderr, published: int | None = None) -> RunReport:
-    """Run until drained (``--stop-when-idle``) or until SIGINT/SIGTERM asks for a drain."""
+def run_job(
+    options: PipelineOptions,
+    out=sys.stderr,
+    published: int | None = None,
+    on_running: Callable[[PullSession], None] | None = None,
+) -> RunReport:
+    """Run until drained (``--stop-when-idle``) or until SIGINT/SIGTERM asks for a drain.
+
+    ``on_running`` is called with the pull session once the pipeline runs; a caller
+    that decides itself when to stop (the benchmark) calls ``request_stop()`` on it.
+    """
     config = validate(options)
     voc = options.view_as(VocOptions)
     if not config.batched:
@@ -129,7 +139,10 @@ def run_job(options: PipelineOptions, out=sys.stderr, published: int | None = No
         started = time.monotonic()
         reporter = _start_progress(session, voc.progress_every, started, out, published)
         try:
-            p.run().wait_until_finish()
+            result = p.run()
+            if on_running is not None:
+                on_running(session)
+            result.wait_until_finish()
         finally:
             restore()
             if reporter is not None:
@@ -145,7 +158,7 @@ def run_job(options: PipelineOptions, out=sys.stderr, published: int | None = No
         close_shared_stores()
 
 
-def _drain_on_signals(session: PullSession, out) -> callable:
+def _drain_on_signals(session: PullSession, out) -> Callable[[], None]:
     """SIGINT/SIGTERM: stop pulling, let in-flight rows commit and ack, then end."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None

@@ -7,7 +7,6 @@ would hide a broken pipeline).
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
-from pipelines.emulator import EmulatorState, provision, start_emulator, stop_emulator
+from pipelines.emulator import EmulatorState, provision, running_emulator
 
 PROJECT = "voc-test"
 
@@ -27,18 +26,8 @@ TestPipeline.pytest_test_pipeline_options = "--runner=BundleBasedDirectRunner"
 
 @pytest.fixture(scope="session")
 def pubsub_emulator(tmp_path_factory) -> Iterator[EmulatorState]:
-    state_dir = tmp_path_factory.mktemp("pubsub-emulator")
-    state = start_emulator(Path(state_dir), PROJECT)
-    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
-    os.environ["PUBSUB_EMULATOR_HOST"] = state.address
-    try:
+    with running_emulator(Path(tmp_path_factory.mktemp("pubsub-emulator")), PROJECT) as state:
         yield state
-    finally:
-        stop_emulator(Path(state_dir))
-        if previous is None:
-            os.environ.pop("PUBSUB_EMULATOR_HOST", None)
-        else:
-            os.environ["PUBSUB_EMULATOR_HOST"] = previous
 
 
 @dataclass(frozen=True)
