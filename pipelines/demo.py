@@ -78,7 +78,7 @@ def run_demo(
         print(f"voc demo: Pub/Sub emulator on {emulator.address}", file=out, flush=True)
         provision(emulator.address, DEFAULT_PROJECT)
         t0 = time.monotonic()
-        published = publish_messages(messages, DEFAULT_PROJECT)
+        published = len(publish_messages(messages, DEFAULT_PROJECT))
         print(
             f"voc demo: published {published:,} messages in {time.monotonic() - t0:.1f} s",
             file=out,

@@ -30,9 +30,10 @@ DEFAULT_PROJECT = "voc-local"
 DEFAULT_STATE_DIR = Path(".voc") / "emulator"
 # Topic -> the subscription the pipeline reads it through.
 TOPOLOGY = {"surveys": "surveys-voc", "agent-notes": "agent-notes-voc"}
-# Long enough for a bundle to be tagged and committed; the source also extends
-# leases of messages still in flight, so this only bounds redelivery after a crash.
-ACK_DEADLINE_SECONDS = 60
+# Pub/Sub's minimum. The source extends the leases of messages still in flight,
+# so this does not need to cover a slow bundle; what it bounds is how long the
+# messages a crashed job had in flight wait before they are delivered again.
+ACK_DEADLINE_SECONDS = 10
 
 
 class EmulatorError(RuntimeError):

@@ -18,8 +18,12 @@ def publish_messages(
     project: str,
     progress: Callable[[int], None] | None = None,
     topics: Mapping[str, str] | None = None,
-) -> int:
-    """Publish and wait for every message; ``topics`` renames the generator's topics."""
+) -> list[str]:
+    """Publish and wait for every message; returns the message ids Pub/Sub assigned.
+
+    ``topics`` renames the generator's topics. The ids let a caller check later
+    that exactly these messages (say, the malformed ones) ended up in a table.
+    """
     from google.cloud import pubsub_v1
 
     publisher = pubsub_v1.PublisherClient(
@@ -33,10 +37,9 @@ def publish_messages(
             futures.append(publisher.publish(topic_path, message.data, **message.attributes))
             if progress is not None and len(futures) % 1000 == 0:
                 progress(len(futures))
-        for future in futures:
-            future.result(timeout=120)
+        message_ids = [future.result(timeout=120) for future in futures]
     finally:
         publisher.stop()
     if progress is not None:
         progress(len(futures))
-    return len(futures)
+    return message_ids

@@ -33,6 +33,7 @@ from transforms.duckdb_store import close_shared_stores, shared_store
 from transforms.parse_event import ParseEvents
 from transforms.pull_pubsub import PullSession, register_session, unregister_session
 from transforms.read_feedback import ReadFeedback
+from transforms.retry_sink import first_line, retry_transient
 from transforms.tag_feedback import TagFeedback
 from transforms.write_duckdb import WriteToDuckDB
 
@@ -75,14 +76,18 @@ class RunReport:
 
 
 def _check_sink(config: JobConfig) -> None:
-    """Open the store before the job starts: a locked or foreign file is a config error."""
+    """Open the store before the job starts.
+
+    A file another process holds, or a full disk, is waited out (saying so);
+    anything else (not a DuckDB file, a newer format) is a config error.
+    """
+    store = shared_store(config.duckdb)
     try:
-        shared_store(config.duckdb)
+        retry_transient(store.open, what=f"opening --duckdb {config.duckdb}")
     except Exception as error:  # duckdb raises IOException, InvalidInputException, ...
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise ConfigError(f"--duckdb {config.duckdb}: {first_line}") from None
+        raise ConfigError(
+            f"--duckdb {config.duckdb}: {first_line(str(error)) or type(error).__name__}"
+        ) from None
 
 
 def _check_subscriptions(session: PullSession) -> None:

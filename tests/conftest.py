@@ -7,6 +7,9 @@ would hide a broken pipeline).
 
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,3 +57,50 @@ def pubsub_topology(pubsub_emulator) -> Topology:
         topics=topics,
         subscriptions={logical: created[real] for logical, real in topics.items()},
     )
+
+
+@dataclass
+class SmallDisk:
+    """A real, tiny filesystem (tmpfs) that a test can fill up and free again."""
+
+    path: Path
+
+    def fill(self) -> None:
+        """Write a ballast file until the filesystem says it is full, to the last byte."""
+        fd = os.open(self.path / "ballast", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            chunk = 1 << 20
+            while chunk:
+                try:
+                    os.write(fd, b"\0" * chunk)
+                except OSError as error:
+                    if error.errno != errno.ENOSPC:
+                        raise
+                    chunk //= 2
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        (self.path / "ballast").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[SmallDisk]:
+    """A 32 MiB tmpfs of the test's own; mounting one needs root, as in CI.
+
+    A real full disk, not a patched write(): what matters is how DuckDB itself
+    fails and recovers when the kernel says ENOSPC.
+    """
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.fail(f"the disk-full tests mount a tmpfs and need root: {mounted.stderr.strip()}")
+    try:
+        yield SmallDisk(mount_point)
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -19,6 +19,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -273,21 +274,40 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 class DuckDBStore:
-    """The one read-write connection of this process to one DuckDB file."""
+    """The one read-write connection of this process to one DuckDB file.
+
+    The connection is opened on first use, not in the constructor, so a file
+    that is locked by another process, or on a full disk, is one more condition
+    the caller retries (see :mod:`transforms.retry_sink`) rather than a crash.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(path)
+        self.con: duckdb.DuckDBPyConnection | None = None
         self.lock = threading.Lock()
+
+    def open(self) -> None:
+        """Connect and migrate if not done yet; errors leave the store closed."""
         with self.lock:
-            apply_migrations(self.con)
+            self._connection()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(self.path)
+            try:
+                apply_migrations(con)
+            except Exception:
+                con.close()
+                raise
+            self.con = con
+        return self.con
 
     def write(self, batch: WriteBatch) -> WriteResult:
         """One transaction for the whole batch: facts, their tags and dead letters."""
         with self.lock:
-            cur = self.con.cursor()
+            cur = self._connection().cursor()
             try:
                 cur.execute("begin transaction")
                 new_surveys = self._insert_new(
@@ -303,12 +323,25 @@ class DuckDBStore:
                     cur, "dead_letters", batch.dead_letters, DEAD_LETTER_COLUMNS, "dead_letter_id"
                 )
                 cur.execute("commit")
-            except Exception:
-                cur.execute("rollback")
+            except Exception as error:
+                # A failed commit has already ended the transaction; rolling back
+                # again would raise and hide the error that matters.
+                with suppress(duckdb.Error):
+                    cur.execute("rollback")
+                if isinstance(error, duckdb.FatalException) or "invalidated" in str(error):
+                    self._disconnect()
                 raise
             finally:
-                cur.close()
+                with suppress(duckdb.Error):
+                    cur.close()
         return WriteResult(len(new_surveys), len(new_notes), len(new_tags), len(new_dead))
+
+    def _disconnect(self) -> None:
+        """Drop a connection DuckDB invalidated; the next write opens a fresh one."""
+        if self.con is not None:
+            with suppress(duckdb.Error):
+                self.con.close()
+            self.con = None
 
     @staticmethod
     def _insert_new(
@@ -328,7 +361,7 @@ class DuckDBStore:
 
     def close(self) -> None:
         with self.lock:
-            self.con.close()
+            self._disconnect()
 
 
 _STORES: dict[str, DuckDBStore] = {}

@@ -33,10 +33,15 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 _LOGGER = logging.getLogger(__name__)
+
+# How far each lease extension pushes the ack deadline of an in-flight message.
+# Short on purpose: it bounds how long a killed job's in-flight messages wait
+# before Pub/Sub delivers them again (they are extended every third of it).
+LEASE_SECONDS = 10
 
 # The emulator and Pub/Sub both cap one pull; asking for more is harmless.
 _PULL_REQUEST_MAX = 1000
@@ -78,7 +83,9 @@ class PullStats:
 
     pulled: int = 0
     acknowledged: int = 0
-    last_message_at: float = field(default_factory=time.monotonic)
+    # Start of the current run of pulls that found every subscription empty; None
+    # while messages keep coming (or while no pull was possible at all).
+    empty_since: float | None = None
 
 
 class PullSession:
@@ -91,7 +98,7 @@ class PullSession:
         max_batch: int = 1000,
         max_linger_seconds: float = 0.25,
         max_outstanding: int = 5000,
-        ack_extension_seconds: int = 60,
+        ack_extension_seconds: int = LEASE_SECONDS,
         stop_when_idle_seconds: float | None = None,
         session_id: str | None = None,
     ) -> None:
@@ -147,7 +154,14 @@ class PullSession:
             return sum(len(ids) for ids in self._outstanding.values())
 
     def idle_for(self) -> float:
-        return time.monotonic() - self.stats.last_message_at
+        """How long pulls have been finding the subscriptions empty.
+
+        Not the time since the last message arrived: while the sink is stuck (a
+        full disk, a locked file) or flow control holds pulls back, nothing
+        arrives although the subscriptions are full, and that is not idleness.
+        """
+        empty_since = self.stats.empty_since
+        return 0.0 if empty_since is None else time.monotonic() - empty_since
 
     def should_finish(self) -> bool:
         """True once the read may end: stop was asked (or the idle limit passed)
@@ -177,6 +191,8 @@ class PullSession:
         while len(batch) < self.max_batch and time.monotonic() < deadline:
             room = min(self.max_batch - len(batch), self.max_outstanding - self.outstanding)
             if room <= 0:
+                if not batch:
+                    self.stats.empty_since = None  # held back, not idle
                 break
             subscription = self.subscriptions[self._next_subscription]
             self._next_subscription = (self._next_subscription + 1) % len(self.subscriptions)
@@ -187,9 +203,11 @@ class PullSession:
             else:
                 empty_rounds += 1
                 if empty_rounds >= len(self.subscriptions):
+                    if not batch and self.stats.empty_since is None:
+                        self.stats.empty_since = time.monotonic()
                     break
         if batch:
-            self.stats.last_message_at = time.monotonic()
+            self.stats.empty_since = None
         return batch
 
     def _pull_once(self, subscription: str, max_messages: int) -> list[ReceivedMessage]:
@@ -311,6 +329,13 @@ def get_session(session_id: str) -> PullSession:
 def unregister_session(session_id: str) -> None:
     with _SESSIONS_LOCK:
         _SESSIONS.pop(session_id, None)
+
+
+def sessions_of(handles: Iterable[AckHandle | None]) -> list[PullSession]:
+    """The live sessions these messages came from (none for runner-acked messages)."""
+    ids = {handle.session_id for handle in handles if handle is not None}
+    with _SESSIONS_LOCK:
+        return [_SESSIONS[i] for i in ids if i in _SESSIONS]
 
 
 def acknowledge_committed(handles: Iterable[AckHandle | None]) -> int:

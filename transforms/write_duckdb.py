@@ -4,18 +4,27 @@ The order is the whole point: rows are committed first and the Pub/Sub
 messages acknowledged after. A crash between the two makes Pub/Sub deliver the
 message again, and the store's keys turn that redelivery into a no-op; the
 other order would lose the message. Each bundle is one transaction, so a bundle
-is either entirely stored (and then acked) or not at all.
+is either entirely stored (and then acked) or not at all. A write that fails on a
+locked file or a full disk is retried with backoff (:mod:`transforms.retry_sink`);
+until it succeeds nothing is acknowledged.
 """
 
 from __future__ import annotations
+
+import time
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.duckdb_store import build_batch, shared_store
 from transforms.parse_event import DeadLetter
-from transforms.pull_pubsub import acknowledge_committed
+from transforms.pull_pubsub import AckHandle, acknowledge_committed, sessions_of
+from transforms.retry_sink import retry_transient
 from transforms.tag_feedback import TaggedEvent
+
+# How long a stopping job keeps retrying a write that fails on a locked file or a
+# full disk before it gives up (leaving those messages unacknowledged).
+STOP_GRACE_SECONDS = 30.0
 
 
 class WriteBundleFn(beam.DoFn):
@@ -32,6 +41,17 @@ class WriteBundleFn(beam.DoFn):
 
     def setup(self) -> None:
         self.store = shared_store(self.db_path)
+        self.stop_seen_at: float | None = None
+
+    def _stopping_for_too_long(self) -> bool:
+        """Keep retrying while the job runs; once it is asked to stop, only for a grace
+        period, so a drain on a full disk ends (unacknowledged) instead of hanging."""
+        if not any(session.stop_requested for session in sessions_of(_ack_handles(self.pending))):
+            return False
+        now = time.monotonic()
+        if self.stop_seen_at is None:
+            self.stop_seen_at = now
+        return now - self.stop_seen_at >= STOP_GRACE_SECONDS
 
     def start_bundle(self) -> None:
         self.pending: list[TaggedEvent | DeadLetter] = []
@@ -43,11 +63,12 @@ class WriteBundleFn(beam.DoFn):
         if not self.pending:
             return
         batch = build_batch(self.pending)
-        result = self.store.write(batch)
-        acknowledge_committed(
-            record.ack if isinstance(record, DeadLetter) else record.event.message.ack
-            for record in self.pending
+        result = retry_transient(
+            lambda: self.store.write(batch),
+            what=f"writing {len(batch):,} rows to {self.db_path}",
+            give_up=self._stopping_for_too_long,
         )
+        acknowledge_committed(_ack_handles(self.pending))
         for name, counter in self.rows_new.items():
             counter.inc(getattr(result, name))
         self.redeliveries.inc(
@@ -55,6 +76,13 @@ class WriteBundleFn(beam.DoFn):
         )
         self.batch_size.update(len(self.pending))
         self.pending = []
+
+
+def _ack_handles(records: list[TaggedEvent | DeadLetter]) -> list[AckHandle | None]:
+    return [
+        record.ack if isinstance(record, DeadLetter) else record.event.message.ack
+        for record in records
+    ]
 
 
 class WriteToDuckDB(beam.PTransform):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 from transforms.pull_pubsub import ReceivedMessage
@@ -61,3 +63,31 @@ def message(
     }
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return ReceivedMessage(data, attributes, message_id, None, None)
+
+
+class DuckDBLockHolder:
+    """Another process with the DuckDB file open read-write, as an owner's ad-hoc
+    session would have; DuckDB then refuses this process's connection."""
+
+    def __init__(self, path: str) -> None:
+        script = (
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); sys.stdin.read(); con.close()"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", script, path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if self.process.stdout.readline().strip() != "held":
+            raise RuntimeError(f"could not lock {path}")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def release(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=30)

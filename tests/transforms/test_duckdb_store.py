@@ -38,6 +38,7 @@ def dead(data: bytes, message_id: str):
 @pytest.fixture
 def store(tmp_path):
     opened = DuckDBStore(str(tmp_path / "voc.duckdb"))
+    opened.open()
     yield opened
     opened.close()
 

@@ -1,0 +1,115 @@
+"""Retry the DuckDB sink through conditions that pass: a locked file, a full disk.
+
+A streaming job that crashes on a full disk turns an operator's five-minute fix
+into a restart, and one that drops the bundle loses feedback. So the sink waits
+instead: it retries with exponential backoff, says on every attempt what is
+wrong in words an operator can act on, and acknowledges nothing it has not
+committed; the source keeps those messages leased meanwhile and stops pulling
+once its flow-control limit is reached.
+
+Only errors that can clear up by themselves are retried. Anything else (a bug,
+a file that is not a DuckDB database) is raised at once: waiting would hide it.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import duckdb
+
+_LOGGER = logging.getLogger("voc.sink")
+
+T = TypeVar("T")
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>\S+) \(PID (?P<pid>\d+)\)")
+
+
+class SinkUnavailable(RuntimeError):
+    """The sink stayed unwritable until the job was told to stop; nothing was acked."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential delays with jitter, so several writers do not retry in step."""
+
+    first: float = 0.5
+    factor: float = 2.0
+    cap: float = 30.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        base = min(self.cap, self.first * self.factor**attempt)
+        spread = base * self.jitter
+        return max(0.0, base + (rng or random).uniform(-spread, spread))
+
+
+def transient_reason(error: BaseException) -> str | None:
+    """Why a write failed, in an operator's words, if retrying may succeed; else None."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full"
+    if not isinstance(error, duckdb.Error):
+        return None
+    text = str(error)
+    if "No space left on device" in text or "Disk quota exceeded" in text:
+        return "disk full"
+    if "Could not set lock on file" in text:
+        holder = _LOCK_HOLDER.search(text)
+        who = f" ({holder['program'].rsplit('/', 1)[-1]}, PID {holder['pid']})" if holder else ""
+        return f"the DuckDB file is locked by another process{who}"
+    if "database has been invalidated" in text:
+        return "the database was invalidated by an earlier I/O error; reopening it"
+    if isinstance(error, (duckdb.IOException, duckdb.FatalException)):
+        return f"I/O error: {first_line(text)}"
+    if isinstance(error, duckdb.TransactionException) and "Could not write" in text:
+        return f"I/O error: {first_line(text)}"
+    return None
+
+
+def first_line(text: str) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0][:300] if stripped else ""
+
+
+def retry_transient(
+    action: Callable[[], T],
+    *,
+    what: str,
+    give_up: Callable[[], bool] = lambda: False,
+    backoff: Backoff = Backoff(),
+    sleep: Callable[[float], None] = time.sleep,
+    log: Callable[[str], None] | None = None,
+) -> T:
+    """Run ``action`` until it succeeds or fails with an error that will not pass.
+
+    ``give_up`` is asked after each transient failure; when it says so (the job
+    was told to stop and its grace ran out), :class:`SinkUnavailable` is raised,
+    which fails the bundle without acknowledging it.
+    """
+    log = log or _LOGGER.warning
+    attempt = 0
+    while True:
+        try:
+            return action()
+        except Exception as error:
+            reason = transient_reason(error)
+            if reason is None:
+                raise
+            if give_up():
+                raise SinkUnavailable(
+                    f"{what} failed ({reason}) and the job is stopping; those messages "
+                    "were not acknowledged and will be delivered again"
+                ) from error
+            pause = backoff.delay(attempt)
+            attempt += 1
+            log(
+                f"{what} failed: {reason}; nothing was acknowledged, retrying in "
+                f"{pause:.1f} s (attempt {attempt})"
+            )
+            sleep(pause)
