@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.voc-installed
 
-.PHONY: install demo test bench lint format check-tools clean
+.PHONY: install demo test bench chaos lint format check-tools clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(MAKE) --no-print-directory check-tools
@@ -38,6 +38,13 @@ test: $(STAMP)
 # BENCH_N, BENCH_FRESH_RATE, BENCH_FRESH_SECONDS, BENCH_QUERY_ROWS, ... override (bench/run.py).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# kill -9 the job mid-stream, restart it, drain; the tables must be exactly once.
+# CHAOS_EVENTS (default 20000) and CHAOS_KILLS (default 3) override.
+CHAOS_EVENTS ?= 20000
+CHAOS_KILLS  ?= 3
+chaos: $(STAMP)
+	$(BIN)/python -m pipelines.chaos --events $(CHAOS_EVENTS) --kills $(CHAOS_KILLS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

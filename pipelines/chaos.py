@@ -1,0 +1,320 @@
+"""Chaos check: ``kill -9`` the job mid-stream, restart it, and prove nothing was
+lost or doubled.
+
+    make chaos                                        # 20,000 events, 3 kills
+    python -m pipelines.chaos --events 5000 --kills 5
+
+What it does: publish N generated events (~1% duplicate deliveries, ~1%
+malformed), start ``voc run`` as a child process, send it SIGKILL at random
+points while it is committing (no drain, no cleanup: the process simply
+vanishes), restart it each time, then let a last run drain the subscriptions.
+The DuckDB file must then hold exactly what a single perfect run would:
+
+- every valid unique event once in ``surveys`` / ``agent_notes``, no others;
+- exactly the tags the packaged taxonomy gives those events, no others;
+- every malformed message (by Pub/Sub message id) once in ``dead_letters``.
+
+Why it can pass: the local source acknowledges a message only after the rows
+made from it are committed, so a kill leaves everything uncommitted on the
+subscription, and Pub/Sub delivers it again once its (short) lease runs out;
+the sink keys every row, so a redelivery of something committed just before
+the kill adds nothing. See docs/architecture.md, "Delivery".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.generate import GeneratedMessage, generate_events
+from pipelines.publish import publish_messages
+
+_COMMITTED = re.compile(r"committed\s+([\d,]+)")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one perfect run would store, derived from the messages themselves."""
+
+    surveys: frozenset[str]
+    agent_notes: frozenset[str]
+    tags: frozenset[tuple[str, str]]
+    dead_letter_message_ids: frozenset[str]
+
+
+def expected_outcome(
+    messages: Sequence[GeneratedMessage], message_ids: Sequence[str], taxonomy_path: str | None
+) -> Expected:
+    """Parse and tag every valid message in this process, as the job would."""
+    from transforms.parse_event import parse_message
+    from transforms.pull_pubsub import ReceivedMessage
+    from transforms.tag_feedback import shared_taxonomy, tag_event
+
+    taxonomy = shared_taxonomy(taxonomy_path)
+    surveys, notes, tags, malformed = set(), set(), set(), set()
+    for generated, message_id in zip(messages, message_ids, strict=True):
+        if generated.kind == "malformed":
+            malformed.add(message_id)
+            continue
+        event = parse_message(
+            ReceivedMessage(generated.data, generated.attributes, message_id, None)
+        )
+        (surveys if event.event_type == "survey" else notes).add(event.event_id)
+        for cause in tag_event(event, taxonomy).causes:
+            tags.add((event.event_id, cause.cause_id))
+    return Expected(frozenset(surveys), frozenset(notes), frozenset(tags), frozenset(malformed))
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the DuckDB file holds after the runs, duplicates included."""
+
+    surveys: list[str]
+    agent_notes: list[str]
+    tags: list[tuple[str, str]]
+    dead_letter_message_ids: list[str]
+
+
+def observed_outcome(duckdb_path: str) -> Observed:
+    with duckdb.connect(duckdb_path, read_only=True) as con:
+
+        def column(sql: str) -> list:
+            return [row[0] if len(row) == 1 else tuple(row) for row in con.execute(sql).fetchall()]
+
+        return Observed(
+            surveys=column("select event_id from surveys"),
+            agent_notes=column("select event_id from agent_notes"),
+            tags=column("select event_id, cause_id from feedback_tags"),
+            dead_letter_message_ids=column("select message_id from dead_letters"),
+        )
+
+
+def compare(expected: Expected, observed: Observed) -> dict[str, dict[str, int]]:
+    """Per table: expected, stored, missing, doubled (stored more than once), extra."""
+    result = {}
+    for table in ("surveys", "agent_notes", "tags", "dead_letter_message_ids"):
+        want: frozenset = getattr(expected, table)
+        got: list = getattr(observed, table)
+        distinct = set(got)
+        result[table] = {
+            "expected": len(want),
+            "stored": len(got),
+            "missing": len(want - distinct),
+            "doubled": len(got) - len(distinct),
+            "extra": len(distinct - want),
+        }
+    return result
+
+
+@dataclass
+class Kill:
+    after_seconds: float
+    committed_in_run: int
+
+
+@dataclass
+class ChaosReport:
+    published: int
+    duplicates: int
+    malformed: int
+    kills: list[Kill] = field(default_factory=list)
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tables) and all(
+            row["missing"] == row["doubled"] == row["extra"] == 0
+            and row["stored"] == row["expected"]
+            for row in self.tables.values()
+        )
+
+    def format(self) -> str:
+        lines = [
+            f"published {self.published:,} messages ({self.duplicates:,} duplicate deliveries, "
+            f"{self.malformed:,} malformed); {len(self.kills)} kill -9, "
+            f"{len(self.kills) + 1} runs, {self.seconds:.0f} s",
+        ]
+        for number, kill in enumerate(self.kills, 1):
+            lines.append(
+                f"  kill {number}: SIGKILL {kill.after_seconds:.1f} s after start, "
+                f"{kill.committed_in_run:,} messages committed by that run"
+            )
+        names = {"tags": "feedback_tags", "dead_letter_message_ids": "dead_letters"}
+        lines.append(
+            f"  {'table':<14} {'expected':>9} {'stored':>9} {'missing':>8} {'doubled':>8} "
+            f"{'extra':>6}"
+        )
+        for table, row in self.tables.items():
+            lines.append(
+                f"  {names.get(table, table):<14} {row['expected']:>9,} {row['stored']:>9,} "
+                f"{row['missing']:>8,} {row['doubled']:>8,} {row['extra']:>6,}"
+            )
+        lines.append("chaos: PASS, exactly once" if self.ok else "chaos: FAIL")
+        return "\n".join(lines)
+
+
+class _JobProcess:
+    """``voc run`` in a child process, with its progress lines followed."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log) -> None:
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run", *argv],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.committed = 0
+        self.lines: list[str] = []
+        self._log = log
+        self._reader = threading.Thread(target=self._follow, daemon=True)
+        self._reader.start()
+
+    def _follow(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip())
+            match = _COMMITTED.search(line)
+            if match:
+                self.committed = int(match.group(1).replace(",", ""))
+            elif self._log is not None:
+                self._log(f"    job: {line.rstrip()}")
+
+    def kill(self) -> Kill:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=60)
+        self._reader.join(timeout=10)
+        return Kill(time.monotonic() - self.started, self.committed)
+
+    def wait(self, timeout: float) -> int:
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return code
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+
+def run_chaos(
+    *,
+    project: str,
+    topics: dict[str, str],
+    subscriptions: dict[str, str],
+    emulator_address: str,
+    duckdb_path: str,
+    events: int = 20_000,
+    kills: int = 3,
+    seed: int = 11,
+    max_batch: int = 1000,
+    idle_seconds: float = 15.0,
+    out=sys.stdout,
+) -> ChaosReport:
+    """Publish, kill and restart the job ``kills`` times, drain, then compare."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    messages, generated = generate_events(events, seed=seed)
+    message_ids = publish_messages(messages, project, topics=topics)
+    say(f"chaos: published {len(message_ids):,} messages")
+    expected = expected_outcome(messages, message_ids, None)
+    report = ChaosReport(len(message_ids), generated.duplicates, generated.malformed)
+
+    env = dict(os.environ, PUBSUB_EMULATOR_HOST=emulator_address)
+    argv = [
+        f"--project={project}",
+        f"--surveys-subscription={subscriptions['surveys']}",
+        f"--notes-subscription={subscriptions['agent-notes']}",
+        f"--duckdb={duckdb_path}",
+        f"--max-batch={max_batch}",
+        "--progress-every=0.1",
+    ]
+    # Kill points: random shares of the stream, and never before the run has
+    # committed something, so every kill lands while the job is committing; a
+    # random extra delay puts it anywhere inside a bundle.
+    targets = sorted(rng.uniform(0.05, 0.85) * len(message_ids) for _ in range(kills))
+    committed_before = 0
+    for number, target in enumerate(targets, 1):
+        job = _JobProcess(argv, env, say)
+        deadline = time.monotonic() + 300
+        while job.running and (job.committed == 0 or committed_before + job.committed < target):
+            if time.monotonic() > deadline:
+                raise RuntimeError("chaos: the job made no progress for 300 s")
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.3))
+        if not job.running:
+            raise RuntimeError(
+                f"chaos: the job exited (code {job.process.returncode}) before kill {number}: "
+                + " | ".join(job.lines[-5:])
+            )
+        kill = job.kill()
+        committed_before += kill.committed_in_run
+        report.kills.append(kill)
+        say(
+            f"chaos: kill {number}: SIGKILL after {kill.after_seconds:.1f} s "
+            f"({kill.committed_in_run:,} committed by that run); restarting"
+        )
+
+    final = _JobProcess([*argv, f"--stop-when-idle={idle_seconds}"], env, say)
+    code = final.wait(timeout=600)
+    if code != 0:
+        raise RuntimeError(f"chaos: the last run exited {code}: " + " | ".join(final.lines[-5:]))
+    say(f"chaos: last run drained the subscriptions ({final.committed:,} committed)")
+    report.tables = compare(expected, observed_outcome(duckdb_path))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from pipelines.emulator import DEFAULT_PROJECT, TOPOLOGY, provision, running_emulator
+    from pipelines.logs import configure_logging
+
+    configure_logging()
+    parser = argparse.ArgumentParser(prog="python -m pipelines.chaos", description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--max-batch", type=int, default=1000)
+    parser.add_argument("--duckdb", default=None, help="file to load (default: a fresh temp file)")
+    args = parser.parse_args(argv)
+    if args.events < 100 or args.kills < 1:
+        parser.exit(2, "python -m pipelines.chaos: need --events >= 100 and --kills >= 1\n")
+
+    with tempfile.TemporaryDirectory(prefix="voc-chaos-") as scratch:
+        duckdb_path = args.duckdb or str(Path(scratch) / "chaos.duckdb")
+        with running_emulator(Path(scratch) / "emulator", DEFAULT_PROJECT) as emulator:
+            created = provision(emulator.address, DEFAULT_PROJECT)
+            report = run_chaos(
+                project=DEFAULT_PROJECT,
+                topics={topic: topic for topic in TOPOLOGY},
+                subscriptions=created,
+                emulator_address=emulator.address,
+                duckdb_path=duckdb_path,
+                events=args.events,
+                kills=args.kills,
+                seed=args.seed,
+                max_batch=args.max_batch,
+            )
+    print(report.format(), flush=True)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
