@@ -6,7 +6,8 @@ crashed" the same way. This module builds interactions the way a contact centre 
 them (a channel, an agent and team, a customer, a root cause or none, an agent note
 and maybe a survey), writes each text from interchangeable parts in several tones,
 and mixes in what production streams contain: events out of order, re-sent
-duplicates, malformed messages and personal data that must be redacted.
+duplicates, malformed messages, personal data that must be redacted and, as during
+any contract migration, surveys on two schema versions at once.
 
 Everything is a pure function of (n, seed, start, rates), so a failing benchmark or
 acceptance test can be reproduced exactly. Publishing to Pub/Sub is done elsewhere.
@@ -40,7 +41,12 @@ __all__ = [
 
 SURVEYS_TOPIC = "surveys"
 AGENT_NOTES_TOPIC = "agent-notes"
+# The contract version of agent notes and of most surveys.
 SCHEMA_VERSION = "1"
+# Some publishers already send survey v2 (schemas/survey.v2.json), which adds
+# product_area; the rest are still on v1, as they would be mid-migration.
+SURVEY_V2 = "2"
+SURVEY_V2_RATE = 0.3
 
 # Fixed so that output depends only on the arguments, never on the clock.
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
@@ -99,6 +105,29 @@ NOTE_EXPRESSES_SECONDARY = 0.6
 # telephony numbers (hold_seconds, transfers) the note carries anyway.
 NOTE_SIGNAL_ONLY_RATE = 0.3
 SIGNAL_CAUSES = frozenset({"long_hold", "transfers"})
+
+# survey v2's product_area, as the survey tool would fill it for the primary cause:
+# the part of the product the contact was about. Contacts whose problem was the
+# contact itself (holds, transfers, call-backs) are about customer_support. Happy
+# customers have no planted cause, so their v2 surveys leave it out ("when known").
+PRODUCT_AREAS: dict[str, tuple[str, ...]] = {
+    "product_defect": ("mobile_app", "smart_home_devices"),
+    "missing_feature": ("mobile_app", "web_dashboard"),
+    "performance": ("mobile_app", "web_dashboard", "home_network"),
+    "unclear_docs": ("help_centre", "device_setup"),
+    "marketing_overpromise": ("plans_and_offers",),
+    "sales_mis_sold": ("plans_and_offers",),
+    "billing_error": ("billing_portal",),
+    "refund_delay": ("returns_and_refunds",),
+    "long_hold": ("customer_support",),
+    "transfers": ("customer_support",),
+    "rigid_policy": ("returns_and_refunds", "warranty"),
+    "delivery_delay": ("orders_and_delivery",),
+    "damaged_item": ("orders_and_delivery", "returns_and_refunds"),
+    "account_access": ("account_and_login",),
+    "agent_knowledge": ("customer_support",),
+    "repeat_contact": ("customer_support",),
+}
 
 # --------------------------------------------------------------------------- text parts
 # Placeholders are filled per interaction (see _FILLERS), so the same product or
@@ -1030,7 +1059,8 @@ class _World:
             payload["resolved"] = rng.random() < RESOLVED_RATE[sentiment]
             payload["comment"] = comment
             payload["language"] = rng.choice(LANGUAGES)
-            messages.append((self._arrival(submitted), _valid(payload, cause_ids), pii))
+            version = _survey_version(payload, primary)
+            messages.append((self._arrival(submitted), _valid(payload, cause_ids, version), pii))
         return _Interaction(primary, messages)
 
     def _causes(self) -> list[str]:
@@ -1240,7 +1270,27 @@ class _World:
 # --------------------------------------------------------------------------- helpers
 
 
-def _valid(payload: dict[str, Any], cause_ids: tuple[str, ...]) -> GeneratedMessage:
+def _survey_version(payload: dict[str, Any], primary: str) -> str:
+    """Pick the survey's contract version, adding product_area to the payload for v2.
+
+    Drawn from the bits of the (already random) event id rather than from the
+    shared random source, so that mixing in v2 changed nothing else: seeds used by
+    benchmarks and acceptance tests still make the same interactions, texts, valid
+    messages and arrival order. (Malformed messages cut from a longer v2 payload
+    draw different cut points, so those, and the draws after them, may differ.)
+    """
+    bits = uuid.UUID(payload["event_id"]).int  # the low 62 bits of a v4 UUID are random
+    if (bits & 0xFFFFFFFF) >= SURVEY_V2_RATE * 2**32:
+        return SCHEMA_VERSION
+    areas = PRODUCT_AREAS.get(primary)
+    if areas:
+        payload["product_area"] = areas[(bits >> 32) % len(areas)]
+    return SURVEY_V2
+
+
+def _valid(
+    payload: dict[str, Any], cause_ids: tuple[str, ...], schema_version: str = SCHEMA_VERSION
+) -> GeneratedMessage:
     is_survey = "submitted_at" in payload
     event_type = "survey" if is_survey else "agent_note"
     return GeneratedMessage(
@@ -1248,7 +1298,7 @@ def _valid(payload: dict[str, Any], cause_ids: tuple[str, ...]) -> GeneratedMess
         data=_compact(payload),
         attributes={
             "event_type": event_type,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": schema_version,
             "event_time": payload["submitted_at" if is_survey else "created_at"],
         },
         kind="valid",

@@ -58,6 +58,7 @@ SURVEY_COLUMNS = pa.schema(
         ("resolved", pa.bool_()),
         ("comment", pa.string()),
         ("language", pa.string()),
+        ("product_area", pa.string()),
     ]
 )
 NOTE_COLUMNS = pa.schema(
@@ -133,6 +134,8 @@ def fact_row(tagged: TaggedEvent, now: datetime) -> dict[str, Any]:
             resolved=payload["resolved"],
             comment=tagged.text,
             language=payload["language"],
+            # Survey v2 and later; v1 never has it, so NULL there.
+            product_area=payload.get("product_area"),
         )
     else:
         row.update(

@@ -25,6 +25,7 @@ from pipelines.generate import (
     NOTE_PHRASES,
     PHONES,
     PRIMARY_WEIGHTS,
+    PRODUCT_AREAS,
     GeneratedMessage,
     GenerationReport,
     generate_events,
@@ -40,13 +41,14 @@ from transforms.match_root_causes import (
 )
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
+# Every contract on disk, keyed by the (event_type, schema_version) attributes that pick it.
 VALIDATORS = {
-    event_type: Draft202012Validator(
-        json.loads((SCHEMAS / f"{event_type}.v1.json").read_text(encoding="utf-8")),
-        format_checker=FormatChecker(),
+    tuple(path.name.removesuffix(".json").split(".v")): Draft202012Validator(
+        json.loads(path.read_text(encoding="utf-8")), format_checker=FormatChecker()
     )
-    for event_type in ("survey", "agent_note")
+    for path in SCHEMAS.glob("*.v*.json")
 }
+EVENT_TYPES = {event_type for event_type, _ in VALIDATORS}
 TOPIC_OF = {"survey": "surveys", "agent_note": "agent-notes"}
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 EMAIL = re.compile(r"[\w.]+@(?:mail\.)?example\.(?:com|org|net)")
@@ -85,11 +87,12 @@ def failure(message: GeneratedMessage) -> str | None:
     except ValueError:
         return "json"
     event_type = message.attributes.get("event_type")
-    if event_type not in VALIDATORS:
+    if event_type not in EVENT_TYPES:
         return "event_type"
-    if message.attributes.get("schema_version") != "1":
+    validator = VALIDATORS.get((event_type, message.attributes.get("schema_version")))
+    if validator is None:
         return "schema_version"
-    if next(VALIDATORS[event_type].iter_errors(body), None) is not None:
+    if next(validator.iter_errors(body), None) is not None:
         return "schema"
     return None
 
@@ -223,6 +226,34 @@ def test_valid_messages_follow_the_contracts(generated) -> None:
         assert message.event_id == body["event_id"]
         compact = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         assert message.data == compact
+
+
+def test_surveys_mix_contract_versions_and_notes_stay_on_v1(generated) -> None:
+    """About 30% of surveys are v2, whose product_area fits the planted primary cause."""
+    messages, _ = generated
+    valid = [m for m in messages if m.kind == "valid"]
+    assert {m.attributes["schema_version"] for m in valid if m.event_type == "agent_note"} == {"1"}
+    surveys = [m for m in valid if m.event_type == "survey"]
+    v2 = [m for m in surveys if m.attributes["schema_version"] == "2"]
+    assert {m.attributes["schema_version"] for m in surveys} == {"1", "2"}
+    assert 0.25 < len(v2) / len(surveys) < 0.35
+    v1 = [m for m in surveys if m.attributes["schema_version"] == "1"]
+    assert not any("product_area" in payload(m) for m in v1)
+    notes = {payload(m)["interaction_id"]: m for m in valid if m.event_type == "agent_note"}
+    with_area = 0
+    for message in v2:
+        body = payload(message)
+        note = notes.get(body["interaction_id"])
+        if note is None:
+            continue  # the survey's own cause_ids may be empty; the note names the cause
+        primary = note.cause_ids[0] if note.cause_ids else NO_CAUSE
+        if primary == NO_CAUSE:
+            assert "product_area" not in body  # unknown to the survey tool
+        else:
+            assert body["product_area"] in PRODUCT_AREAS[primary], (primary, body)
+            with_area += 1
+    assert with_area > 0.8 * len(v2)
+    assert len({payload(m).get("product_area") for m in v2}) >= 10
 
 
 def test_event_ids_are_unique_uuids(generated) -> None:

@@ -198,3 +198,59 @@ def test_interactions_view_keeps_the_latest_survey_and_note(store):
         ("i-2", "s-2", None, False),
         ("i-3", None, "n-3", False),
     ]
+
+
+def test_survey_v2_product_area_is_stored_and_v1_leaves_it_null(store):
+    def survey(event_id: str, schema_version: str, **fields) -> TaggedEvent:
+        payload = survey_payload(event_id=event_id, interaction_id=f"i-{event_id}", **fields)
+        event = parse_message(message(payload, schema_version=schema_version))
+        return TaggedEvent(
+            event=event,
+            text=payload["comment"],
+            sentiment=SentimentScore(-0.6, "negative"),
+            causes=(),
+            taxonomy_version=1,
+            redactions=0,
+        )
+
+    batch = build_batch(
+        [
+            survey("s-v2", "2", product_area="billing_portal"),
+            survey("s-v2-unknown", "2"),
+            survey("s-v1", "1"),
+        ],
+        now=NOW,
+    )
+    assert store.write(batch).surveys == 3
+    assert rows(store, "select event_id, schema_version, product_area from surveys order by 1") == [
+        ("s-v1", 1, None),
+        ("s-v2", 2, "billing_portal"),
+        ("s-v2-unknown", 2, None),
+    ]
+    # Migration 004 also shows it in the interactions view, beside the survey's scores.
+    assert rows(store, "select interaction_id, product_area from interactions order by 1") == [
+        ("i-s-v1", None),
+        ("i-s-v2", "billing_portal"),
+        ("i-s-v2-unknown", None),
+    ]
+
+
+def test_migration_004_adds_product_area_to_a_file_with_surveys(tmp_path):
+    con = duckdb.connect(str(tmp_path / "before_v2.duckdb"))
+    con.execute(
+        "create table schema_migrations ("
+        " version integer primary key, name varchar not null, applied_at timestamptz not null)"
+    )
+    for version, name, sql in migration_files()[:3]:
+        con.execute(sql)
+        con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+    con.execute(
+        "insert into surveys values ('s-1', 'i-1', 'c', 'chat', now(), 4, 9, 2, true, 'x', 'en',"
+        " 0.5, 'positive', 1, null, null, now())"
+    )
+    before = con.execute("select * from interactions").fetchall()
+    assert apply_migrations(con)[0] == "004_survey_product_area.sql"
+    assert con.execute("select event_id, product_area from surveys").fetchall() == [("s-1", None)]
+    # The view is 002's plus the one column: the same rows as before.
+    assert con.execute("select * exclude (product_area) from interactions").fetchall() == before
+    assert con.execute("select product_area from interactions").fetchall() == [(None,)]

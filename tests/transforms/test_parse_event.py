@@ -112,3 +112,44 @@ def test_parse_events_stamps_event_time():
             lambda e, ts=beam.DoFn.TimestampParam: ts.micros // 1_000_000
         )
         assert_that(stamped, equal_to([int(datetime(2026, 1, 5, 10, tzinfo=UTC).timestamp())]))
+
+
+# --------------------------------------------------------------------------- contract versions
+
+
+def test_survey_v2_with_product_area_is_accepted():
+    event = parse_message(
+        message(survey_payload(product_area="billing_portal"), schema_version="2")
+    )
+    assert event.schema_version == 2
+    assert event.payload["product_area"] == "billing_portal"
+
+
+def test_survey_v2_without_product_area_is_accepted():
+    event = parse_message(message(survey_payload(), schema_version="2"))
+    assert event.schema_version == 2
+    assert "product_area" not in event.payload
+
+
+@pytest.mark.parametrize("bad_area", ["Billing Portal", "billing-portal", "", "x" * 65])
+def test_survey_v2_rejects_a_malformed_product_area(bad_area):
+    with pytest.raises(InvalidMessage) as caught:
+        parse_message(message(survey_payload(product_area=bad_area), schema_version="2"))
+    assert caught.value.reason == "schema_violation"
+    assert "product_area" in str(caught.value)
+
+
+def test_survey_v1_rejects_product_area():
+    """v1 is closed (additionalProperties: false): the field needs the v2 attribute."""
+    with pytest.raises(InvalidMessage) as caught:
+        parse_message(message(survey_payload(product_area="billing_portal"), schema_version="1"))
+    assert caught.value.reason == "schema_violation"
+    assert "survey v1" in str(caught.value)
+    assert "product_area" in str(caught.value)
+
+
+def test_survey_v3_is_an_unknown_schema_version():
+    with pytest.raises(InvalidMessage) as caught:
+        parse_message(message(survey_payload(), schema_version="3"))
+    assert caught.value.reason == "unknown_schema_version"
+    assert "survey.v3.json" in str(caught.value)
