@@ -6,6 +6,7 @@
     voc run [options]                the streaming job
     voc summary --duckdb F           per-department summary of a DuckDB file
     voc eval --data DIR              sentiment accuracy on a labelled sentence set
+    voc dlq list|replay|purge        dead letters: by reason, re-publish after a fix, retention
 
 Errors in flags or configuration print one line and exit with code 2, never a
 traceback: the people who run this read the line, not the stack.
@@ -73,6 +74,39 @@ def _build_parser() -> _Parser:
 
     summary = commands.add_parser("summary", help="print the per-department summary")
     summary.add_argument("--duckdb", default="voc.duckdb")
+
+    dlq = commands.add_parser(
+        "dlq",
+        help="list, replay or purge dead letters (restricted: raw payloads)",
+        description="Dead letters: messages the job could not store, kept with their raw "
+        "bytes. Run while the job is stopped (DuckDB allows one writer per file).",
+    )
+    dlq_actions = dlq.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    dlq_actions.required = True
+    dlq_list = dlq_actions.add_parser("list", help="dead letters grouped by reason")
+    dlq_list.add_argument("--reason", help="list the rows behind this reason")
+    dlq_list.add_argument("--stage", choices=("parse", "tag"))
+    dlq_list.add_argument("--all", action="store_true", help="include resolved dead letters")
+    dlq_list.add_argument("--limit", type=_positive_int, default=50)
+    dlq_replay = dlq_actions.add_parser("replay", help="re-publish dead letters after a fix")
+    dlq_replay.add_argument(
+        "--reason", required=True, help="replay the dead letters of this reason"
+    )
+    dlq_replay.add_argument("--stage", choices=("parse", "tag"))
+    dlq_replay.add_argument(
+        "--include-resolved", action="store_true", help="also those already replayed successfully"
+    )
+    dlq_replay.add_argument("--topic", help="publish to this topic instead of the event type's")
+    dlq_replay.add_argument("--project", default=os.environ.get("PUBSUB_PROJECT_ID", "voc-local"))
+    dlq_replay.add_argument("--dry-run", action="store_true", help="say what would be replayed")
+    dlq_purge = dlq_actions.add_parser("purge", help="delete old dead letters (retention)")
+    dlq_purge.add_argument(
+        "--older-than", required=True, metavar="AGE", help="e.g. 30d, 12h, 2w, 90m"
+    )
+    dlq_purge.add_argument("--reason", help="only this reason")
+    dlq_purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    for action in (dlq_list, dlq_replay, dlq_purge):
+        action.add_argument("--duckdb", default="voc.duckdb")
 
     evaluate = commands.add_parser("eval", help="sentiment accuracy on labelled sentences")
     evaluate.add_argument("--data", required=True, help="directory of *_labelled.txt files")
@@ -243,6 +277,89 @@ def _cmd_eval(args, _argv, _beam) -> int:
     return 0
 
 
+def _cmd_dlq(args, _argv, _beam) -> int:
+    from pipelines import dead_letters
+    from pipelines.summary import format_table
+
+    if args.action == "purge":
+        try:
+            age = dead_letters.parse_duration(args.older_than)
+        except ValueError as error:
+            raise UsageError(f"voc dlq purge: --older-than: {error}") from None
+    con = _open_for_dlq(args.duckdb)
+    with con:
+        if args.action == "list":
+            if args.reason:
+                print(
+                    format_table(
+                        *dead_letters.entries(con, args.reason, args.stage, args.all, args.limit)
+                    )
+                )
+            else:
+                columns, rows = dead_letters.summarize(con, args.all)
+                print(format_table(columns, rows) if rows else "no dead letters")
+            return 0
+        if args.action == "purge":
+            count = dead_letters.purge(con, age, args.reason, dry_run=args.dry_run)
+            verb = "would delete" if args.dry_run else "deleted"
+            print(f"voc dlq purge: {verb} {count:,} dead letters older than {args.older_than}")
+            return 0
+        return _replay(con, args)
+
+
+def _replay(con, args) -> int:
+    from pipelines import dead_letters
+
+    if args.dry_run:
+        plan = dead_letters.plan_replay(
+            con, args.reason, args.stage, args.include_resolved, args.topic
+        )
+    else:
+        if not os.environ.get("PUBSUB_EMULATOR_HOST"):
+            print(
+                f"voc dlq replay: PUBSUB_EMULATOR_HOST is not set; publishing to real Pub/Sub "
+                f"project {args.project}",
+                file=sys.stderr,
+            )
+        from pipelines.publish import publish_messages
+
+        plan = dead_letters.replay(
+            con,
+            lambda messages: publish_messages(messages, args.project),
+            args.reason,
+            args.stage,
+            args.include_resolved,
+            args.topic,
+        )
+    for dead_letter_id, why in plan.skipped.items():
+        print(f"voc dlq replay: skipped {dead_letter_id}: {why}", file=sys.stderr)
+    topics = sorted({message.topic for message in plan.messages})
+    verb = "would replay" if args.dry_run else "replayed"
+    print(
+        f"voc dlq replay: {verb} {len(plan.messages):,} dead letters with reason "
+        f"{args.reason!r}" + (f" to {', '.join(topics)}" if topics else "")
+    )
+    return 1 if plan.skipped else 0
+
+
+def _open_for_dlq(path: str):
+    import duckdb
+
+    from transforms.duckdb_store import apply_migrations
+    from transforms.retry_sink import transient_reason
+
+    if not Path(path).is_file():
+        raise UsageError(f"voc dlq: --duckdb {path}: no such file")
+    try:
+        con = duckdb.connect(path)
+        apply_migrations(con)
+    except duckdb.Error as error:
+        why = transient_reason(error) or _first_line(error)
+        hint = "; stop the job first (SIGTERM drains it)" if "locked" in why else ""
+        raise UsageError(f"voc dlq: --duckdb {path}: {why}{hint}") from None
+    return con
+
+
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -261,6 +378,7 @@ COMMANDS = {
     "run": _cmd_run,
     "summary": _cmd_summary,
     "eval": _cmd_eval,
+    "dlq": _cmd_dlq,
 }
 
 

@@ -9,12 +9,22 @@ an error, never a silent gap in the counts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
-from pipelines.generate import GeneratedMessage
+
+class OutgoingMessage(Protocol):
+    """What publishing needs: generated events and replayed dead letters both have it."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def attributes(self) -> dict[str, str]: ...
 
 
 def publish_messages(
-    messages: Iterable[GeneratedMessage],
+    messages: Iterable[OutgoingMessage],
     project: str,
     progress: Callable[[int], None] | None = None,
     topics: Mapping[str, str] | None = None,

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms.parse_event import DeadLetter
+from transforms.parse_event import REPLAY_ATTRIBUTE, DeadLetter
 from transforms.tag_feedback import TaggedEvent
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -202,6 +202,8 @@ class WriteBatch:
     agent_notes: list[dict[str, Any]] = field(default_factory=list)
     feedback_tags: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    # Dead letters whose replay was stored as an event in this batch.
+    resolved_dead_letters: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.surveys) + len(self.agent_notes) + len(self.dead_letters)
@@ -218,6 +220,9 @@ def build_batch(
         else:
             getattr(batch, FACT_TABLE[record.event.event_type]).append(fact_row(record, now))
             batch.feedback_tags.extend(tag_rows(record, now))
+            replay_of = record.event.message.attributes.get(REPLAY_ATTRIBUTE)
+            if replay_of:
+                batch.resolved_dead_letters.append(replay_of)
     return batch
 
 
@@ -322,9 +327,13 @@ class DuckDBStore:
                 new_ids = set(new_surveys) | set(new_notes)
                 tags = [row for row in batch.feedback_tags if row["event_id"] in new_ids]
                 new_tags = self._insert_new(cur, "feedback_tags", tags, TAG_COLUMNS, "event_id")
-                new_dead = self._insert_new(
-                    cur, "dead_letters", batch.dead_letters, DEAD_LETTER_COLUMNS, "dead_letter_id"
-                )
+                new_dead = self._upsert_dead_letters(cur, batch.dead_letters)
+                if batch.resolved_dead_letters:
+                    cur.execute(
+                        "update dead_letters set resolved_at = ? "
+                        "where dead_letter_id in (select unnest(?)) and resolved_at is null",
+                        [datetime.now(UTC), batch.resolved_dead_letters],
+                    )
                 cur.execute("commit")
             except Exception as error:
                 # A failed commit has already ended the transaction; rolling back
@@ -338,6 +347,35 @@ class DuckDBStore:
                 with suppress(duckdb.Error):
                     cur.close()
         return WriteResult(len(new_surveys), len(new_notes), len(new_tags), len(new_dead))
+
+    @staticmethod
+    def _upsert_dead_letters(cur, rows: list[dict[str, Any]]) -> list[str]:
+        """Insert new dead letters; a known one (a redelivery, or a replay that failed
+        again) keeps its row and raw bytes but takes the latest failure. Returns the
+        ids that were new."""
+        if not rows:
+            return []
+        latest = list({row["dead_letter_id"]: row for row in rows}.values())
+        arrow = pa.Table.from_pylist(latest, schema=DEAD_LETTER_COLUMNS)
+        cur.register("voc_batch", arrow)
+        try:
+            known = {
+                row[0]
+                for row in cur.execute(
+                    "select dead_letter_id from dead_letters "
+                    "where dead_letter_id in (select dead_letter_id from voc_batch)"
+                ).fetchall()
+            }
+            cur.execute(
+                "insert into dead_letters by name select * from voc_batch "
+                "on conflict (dead_letter_id) do update set stage = excluded.stage, "
+                "reason = excluded.reason, error = excluded.error, "
+                "exception_type = excluded.exception_type, stack = excluded.stack, "
+                "last_failed_at = excluded.received_at"
+            )
+        finally:
+            cur.unregister("voc_batch")
+        return [row["dead_letter_id"] for row in latest if row["dead_letter_id"] not in known]
 
     def _disconnect(self) -> None:
         """Drop a connection DuckDB invalidated; the next write opens a fresh one."""

@@ -32,6 +32,8 @@ EVENT_TYPES = ("survey", "agent_note")
 # The payload field that carries each event type's event time.
 EVENT_TIME_FIELD = {"survey": "submitted_at", "agent_note": "created_at"}
 REQUIRED_ATTRIBUTES = ("event_type", "schema_version", "event_time")
+# Set by `voc dlq replay` on a re-published dead letter: the dead_letter_id it replays.
+REPLAY_ATTRIBUTE = "voc_replay_of"
 # Longest error text kept in a dead letter; the raw bytes are kept whole.
 _MAX_ERROR_CHARS = 2000
 
@@ -84,8 +86,12 @@ def dead_letter_id(message: ReceivedMessage) -> str:
     """Stable across redeliveries of one published message, so they make one row.
 
     Pub/Sub's message id is stable under redelivery; without one (files, tests)
-    the content hash is.
+    the content hash is. A replayed dead letter is a new Pub/Sub message, so it
+    names the row it came from (``voc_replay_of``) and fails into that row again.
     """
+    replay_of = message.attributes.get(REPLAY_ATTRIBUTE)
+    if replay_of:
+        return replay_of
     if message.message_id:
         return f"msg:{message.message_id}"
     digest = hashlib.sha256(message.data)

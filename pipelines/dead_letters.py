@@ -1,0 +1,211 @@
+"""``voc dlq``: look at, replay and purge the dead-letter table.
+
+    voc dlq list                             unresolved dead letters grouped by reason
+    voc dlq list --reason schema_violation   the rows behind one reason
+    voc dlq replay --reason unknown_schema_version   re-publish after a fix
+    voc dlq purge --older-than 30d           retention for the raw payloads
+
+The table is restricted: ``data`` holds raw payloads, personal data included,
+which is why it is the only place they are kept and why purging has a command.
+
+A replay re-publishes a dead letter's raw bytes and attributes, adding
+``voc_replay_of=<dead_letter_id>``. When the fix worked, the job stores the event
+(keyed on event_id, so replaying twice cannot double it) and marks the dead
+letter resolved; when it did not, the same row takes the new failure. Either
+way nothing is counted twice.
+
+DuckDB allows one writing process per file: run these while the job is stopped
+(SIGTERM drains it), then start it again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from transforms.parse_event import REPLAY_ATTRIBUTE
+
+# Which topic carries each event type (the reverse of the pipeline's subscriptions).
+TOPIC_FOR_EVENT_TYPE = {"survey": "surveys", "agent_note": "agent-notes"}
+
+_DURATION = re.compile(r"^(\d+)([mhdw])$")
+_UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``2w``: retention periods as operators write them."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30d, 12h, 90m or 2w")
+    return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+
+
+def _filters(
+    reason: str | None, stage: str | None, include_resolved: bool
+) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if not include_resolved:
+        clauses.append("resolved_at is null")
+    if reason is not None:
+        clauses.append("reason = ?")
+        params.append(reason)
+    if stage is not None:
+        clauses.append("stage = ?")
+        params.append(stage)
+    return (" where " + " and ".join(clauses)) if clauses else "", params
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection, include_resolved: bool = False
+) -> tuple[list[str], list[tuple]]:
+    """Dead letters grouped by stage and reason, biggest group first."""
+    where, params = _filters(None, None, include_resolved)
+    columns = [
+        "stage",
+        "reason",
+        "count",
+        "replayed",
+        "resolved",
+        "first_seen",
+        "last_seen",
+        "example",
+    ]
+    rows = con.execute(
+        f"""
+        select stage, reason, count(*),
+               count(*) filter (where replay_count > 0),
+               count(*) filter (where resolved_at is not null),
+               min(received_at)::timestamp(0),
+               max(coalesce(last_failed_at, received_at))::timestamp(0),
+               left(min(error), 80)
+        from dead_letters{where}
+        group by stage, reason
+        order by count(*) desc, stage, reason
+        """,
+        params,
+    ).fetchall()
+    return columns, rows
+
+
+def entries(
+    con: duckdb.DuckDBPyConnection,
+    reason: str,
+    stage: str | None = None,
+    include_resolved: bool = False,
+    limit: int = 50,
+) -> tuple[list[str], list[tuple]]:
+    """The rows behind one reason, newest first; the raw payload only by size."""
+    where, params = _filters(reason, stage, include_resolved)
+    columns = ["dead_letter_id", "received_at", "stage", "replays", "bytes", "error"]
+    rows = con.execute(
+        f"""
+        select dead_letter_id, received_at::timestamp(0), stage, replay_count,
+               octet_length(data), left(error, 100)
+        from dead_letters{where}
+        order by received_at desc
+        limit {int(limit)}
+        """,
+        params,
+    ).fetchall()
+    return columns, rows
+
+
+@dataclass(frozen=True)
+class ReplayMessage:
+    """A dead letter on its way back to its topic."""
+
+    dead_letter_id: str
+    topic: str
+    data: bytes
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    messages: list[ReplayMessage]
+    # dead_letter_id -> why it cannot be replayed (no topic to send it to).
+    skipped: dict[str, str]
+
+
+def plan_replay(
+    con: duckdb.DuckDBPyConnection,
+    reason: str,
+    stage: str | None = None,
+    include_resolved: bool = False,
+    topic: str | None = None,
+) -> ReplayPlan:
+    """Which dead letters go back to which topic; ``topic`` overrides the event type's."""
+    where, params = _filters(reason, stage, include_resolved)
+    rows = con.execute(
+        f"select dead_letter_id, attributes, data from dead_letters{where} order by received_at",
+        params,
+    ).fetchall()
+    messages, skipped = [], {}
+    for dead_letter_id, attributes_json, data in rows:
+        attributes = {str(k): str(v) for k, v in json.loads(attributes_json).items()}
+        target = topic or TOPIC_FOR_EVENT_TYPE.get(attributes.get("event_type", ""))
+        if target is None:
+            skipped[dead_letter_id] = (
+                f"event_type={attributes.get('event_type')!r} names no topic; pass --topic"
+            )
+            continue
+        attributes[REPLAY_ATTRIBUTE] = dead_letter_id
+        messages.append(ReplayMessage(dead_letter_id, target, bytes(data), attributes))
+    return ReplayPlan(messages, skipped)
+
+
+def mark_replayed(
+    con: duckdb.DuckDBPyConnection, dead_letter_ids: Sequence[str], now: datetime | None = None
+) -> None:
+    if not dead_letter_ids:
+        return
+    con.execute(
+        "update dead_letters set replay_count = coalesce(replay_count, 0) + 1, "
+        "last_replayed_at = ? where dead_letter_id in (select unnest(?))",
+        [now or datetime.now(UTC), list(dead_letter_ids)],
+    )
+
+
+def replay(
+    con: duckdb.DuckDBPyConnection,
+    publish: Callable[[list[ReplayMessage]], Sequence[str]],
+    reason: str,
+    stage: str | None = None,
+    include_resolved: bool = False,
+    topic: str | None = None,
+) -> ReplayPlan:
+    """Publish first, then record the replay: a crash in between means a second
+    replay of the same rows, which the keys make harmless; the other order could
+    record a replay that never happened."""
+    plan = plan_replay(con, reason, stage, include_resolved, topic)
+    if plan.messages:
+        publish(plan.messages)
+        mark_replayed(con, [message.dead_letter_id for message in plan.messages])
+    return plan
+
+
+def purge(
+    con: duckdb.DuckDBPyConnection,
+    older_than: timedelta,
+    reason: str | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> int:
+    """Delete dead letters received before ``now - older_than``; returns how many."""
+    cutoff = (now or datetime.now(UTC)) - older_than
+    where, params = _filters(reason, None, include_resolved=True)
+    where = (where + " and" if where else " where") + " received_at < ?"
+    params.append(cutoff)
+    count = con.execute(f"select count(*) from dead_letters{where}", params).fetchone()[0]
+    if count and not dry_run:
+        con.execute(f"delete from dead_letters{where}", params)
+        # Checkpoint now so the freed blocks are released to new data at once rather
+        # than at the next automatic checkpoint (DuckDB does not zero them).
+        con.execute("checkpoint")
+    return count

@@ -1,0 +1,151 @@
+"""`voc dlq` on real DuckDB files: grouping, retention, replay planning, CLI errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from pipelines import dead_letters
+from pipelines.cli import main
+from tests.transforms.helpers import DuckDBLockHolder, message, survey_payload
+from transforms.duckdb_store import DuckDBStore, build_batch
+from transforms.parse_event import REPLAY_ATTRIBUTE, InvalidMessage, to_dead_letter
+
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+
+def dead(message_id: str, reason: str, age_days: float = 0, event_type: str | None = "survey"):
+    raw = message(
+        json.dumps(survey_payload(event_id=message_id)).encode(),
+        event_type=event_type,
+        message_id=message_id,
+    )
+    letter = to_dead_letter(raw, "parse", InvalidMessage(reason, f"{reason} in {message_id}"))
+    return dataclasses.replace(letter, received_at=NOW - timedelta(days=age_days))
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    path = str(tmp_path / "voc.duckdb")
+    store = DuckDBStore(path)
+    store.open()
+    store.write(
+        build_batch(
+            [
+                dead("m1", "schema_violation", age_days=40),
+                dead("m2", "schema_violation", age_days=2),
+                dead("m3", "schema_violation", age_days=1),
+                dead("m4", "invalid_json", age_days=45),
+                dead("m5", "missing_attribute", age_days=3, event_type=None),
+            ]
+        )
+    )
+    store.close()
+    return path
+
+
+def test_summary_groups_by_reason_biggest_first(db):
+    with duckdb.connect(db) as con:
+        columns, rows = dead_letters.summarize(con)
+    assert columns[:3] == ["stage", "reason", "count"]
+    assert [(r[1], r[2]) for r in rows] == [
+        ("schema_violation", 3),
+        ("invalid_json", 1),
+        ("missing_attribute", 1),
+    ]
+    assert rows[0][7] == "schema_violation: schema_violation in m1"
+
+
+def test_purge_deletes_only_what_is_older_than_the_retention(db):
+    with duckdb.connect(db) as con:
+        assert dead_letters.purge(con, timedelta(days=30), dry_run=True, now=NOW) == 2
+        assert con.execute("select count(*) from dead_letters").fetchone() == (5,)
+        assert dead_letters.purge(con, timedelta(days=30), reason="invalid_json", now=NOW) == 1
+        assert dead_letters.purge(con, timedelta(days=30), now=NOW) == 1
+        left = con.execute("select message_id from dead_letters order by 1").fetchall()
+    assert left == [("m2",), ("m3",), ("m5",)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("30d", timedelta(days=30)), ("12h", timedelta(hours=12)), ("2w", timedelta(weeks=2))],
+)
+def test_durations(text, expected):
+    assert dead_letters.parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["30", "d30", "30 days", "-1d", "1.5d", ""])
+def test_bad_durations_are_refused(text):
+    with pytest.raises(ValueError, match="not a duration"):
+        dead_letters.parse_duration(text)
+
+
+def test_replay_plan_marks_each_message_and_skips_those_without_a_topic(db):
+    with duckdb.connect(db) as con:
+        plan = dead_letters.plan_replay(con, "schema_violation")
+        assert [m.dead_letter_id for m in plan.messages] == ["msg:m1", "msg:m2", "msg:m3"]
+        first = plan.messages[0]
+        assert first.topic == "surveys"
+        assert first.attributes[REPLAY_ATTRIBUTE] == "msg:m1"
+        assert first.attributes["event_type"] == "survey"
+        assert json.loads(first.data)["event_id"] == "m1"  # the raw bytes, unchanged
+
+        no_topic = dead_letters.plan_replay(con, "missing_attribute")
+        assert no_topic.messages == [] and "pass --topic" in no_topic.skipped["msg:m5"]
+        assert len(dead_letters.plan_replay(con, "missing_attribute", topic="t").messages) == 1
+
+        published = []
+        dead_letters.replay(con, published.extend, "schema_violation")
+        assert len(published) == 3
+        counts = con.execute(
+            "select replay_count, last_replayed_at is not null from dead_letters "
+            "where reason = 'schema_violation'"
+        ).fetchall()
+    assert counts == [(1, True)] * 3
+
+
+def test_cli_lists_groups_and_rows(db, capsys):
+    assert main(["dlq", "list", "--duckdb", db]) == 0
+    out = capsys.readouterr().out
+    assert "schema_violation" in out and "invalid_json" in out
+    assert main(["dlq", "list", "--duckdb", db, "--reason", "schema_violation"]) == 0
+    out = capsys.readouterr().out
+    assert "msg:m1" in out and "msg:m4" not in out
+
+
+def test_cli_purge_and_dry_run(db, capsys):
+    assert main(["dlq", "purge", "--duckdb", db, "--older-than", "30d", "--dry-run"]) == 0
+    assert "would delete 2 dead letters" in capsys.readouterr().out
+    assert main(["dlq", "purge", "--duckdb", db, "--older-than", "30d"]) == 0
+    assert "deleted 2 dead letters" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["dlq", "purge", "--older-than", "30 days"], "--older-than: '30 days' is not a duration"),
+        (["dlq", "purge"], "the following arguments are required: --older-than"),
+        (["dlq", "replay"], "the following arguments are required: --reason"),
+        (["dlq", "list", "--duckdb", "/nonexistent/x.duckdb"], "no such file"),
+        (["dlq", "shred"], "invalid choice: 'shred'"),
+    ],
+)
+def test_cli_errors_are_one_line_and_exit_2(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_says_to_stop_the_job_when_the_file_is_locked(db, capsys):
+    holder = DuckDBLockHolder(db)
+    try:
+        assert main(["dlq", "list", "--duckdb", db]) == 2
+    finally:
+        holder.release()
+    err = capsys.readouterr().err
+    assert "locked by another process (python" in err or "locked by another process" in err
+    assert "stop the job first" in err and err.count("\n") == 1
