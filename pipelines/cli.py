@@ -7,6 +7,7 @@
     voc summary --duckdb F           per-department summary of a DuckDB file
     voc eval --data DIR              sentiment accuracy on a labelled sentence set
     voc dlq list|replay|purge        dead letters: by reason, re-publish after a fix, retention
+    voc schema check [FILE ...]      breaking changes in event contracts
 
 Errors in flags or configuration print one line and exit with code 2, never a
 traceback: the people who run this read the line, not the stack.
@@ -107,6 +108,17 @@ def _build_parser() -> _Parser:
     dlq_purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     for action in (dlq_list, dlq_replay, dlq_purge):
         action.add_argument("--duckdb", default="voc.duckdb")
+
+    schema = commands.add_parser(
+        "schema",
+        help="check event contracts for breaking changes",
+        description="Check a candidate contract (schemas/<event_type>.v<N>.json) against "
+        "version N-1, or, without files, every shipped contract version against the one before.",
+    )
+    schema_actions = schema.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    schema_actions.required = True
+    schema_check = schema_actions.add_parser("check", help="exit 1 and name each breaking change")
+    schema_check.add_argument("files", nargs="*", metavar="FILE")
 
     evaluate = commands.add_parser("eval", help="sentiment accuracy on labelled sentences")
     evaluate.add_argument("--data", required=True, help="directory of *_labelled.txt files")
@@ -342,6 +354,27 @@ def _replay(con, args) -> int:
     return 1 if plan.skipped else 0
 
 
+def _cmd_schema(args, _argv, _beam) -> int:
+    from transforms.check_schema_compatibility import check_candidate, check_contract_family
+
+    for path in args.files:
+        if not Path(path).is_file():
+            raise UsageError(f"voc schema check: {path}: no such file")
+    problems = (
+        [p for path in args.files for p in check_candidate(path)]
+        if args.files
+        else check_contract_family()
+    )
+    for problem in problems:
+        print(problem)
+    checked = ", ".join(Path(f).name for f in args.files) or "the shipped contracts"
+    if problems:
+        print(f"voc schema check: {len(problems)} problem(s) in {checked}", file=sys.stderr)
+        return 1
+    print(f"voc schema check: {checked}: compatible")
+    return 0
+
+
 def _open_for_dlq(path: str):
     import duckdb
 
@@ -379,6 +412,7 @@ COMMANDS = {
     "summary": _cmd_summary,
     "eval": _cmd_eval,
     "dlq": _cmd_dlq,
+    "schema": _cmd_schema,
 }
 
 

@@ -16,6 +16,8 @@ property, recursively into nested objects and array items, these are breaking:
 * changing its type, including dropping one type from a list (``integer`` to
   ``number`` is a widening and allowed);
 * making a property required that was not, or adding a required property;
+* making a required property optional: old messages stay valid, but consumers
+  (the sink stores required fields in NOT NULL columns) read it unconditionally;
 * narrowing an ``enum``/``const``, or adding one where there was none;
 * tightening ``minLength``/``maxLength``/``minimum``/``maximum`` (and their
   exclusive, ``*Items`` and ``*Properties`` relatives), or adding one;
@@ -320,6 +322,19 @@ class _Diff:
                 "became required" if existed else "was added as a required property",
                 f"{self.old} messages without it would be rejected",
             )
+
+        # The sink reads required fields without a fallback and stores them in NOT
+        # NULL columns, so a field that may now be missing breaks the consumer even
+        # though every old message stays valid.
+        new_required = set(new.get("required", ()))
+        for name in sorted(old_required - new_required):
+            if name in new_props:
+                self.add(
+                    _child(path, name),
+                    "stopped being required",
+                    "consumers that rely on it being present (the sink's NOT NULL "
+                    "columns) would fail on messages without it",
+                )
 
         if old_extra is not None and new_extra is None:
             before = _show_json(old.get("additionalProperties", True))

@@ -10,6 +10,8 @@ import pytest
 
 from pipelines.cli import main
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def run_voc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -24,11 +26,13 @@ def run_voc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_help_lists_every_subcommand():
     result = run_voc("--help")
     assert result.returncode == 0
-    for command in ("demo", "emulator", "generate", "run", "summary", "eval"):
+    for command in ("demo", "emulator", "generate", "run", "summary", "eval", "dlq", "schema"):
         assert command in result.stdout
 
 
-@pytest.mark.parametrize("command", ["demo", "emulator", "generate", "run", "summary", "eval"])
+@pytest.mark.parametrize(
+    "command", ["demo", "emulator", "generate", "run", "summary", "eval", "dlq", "schema"]
+)
 def test_each_subcommand_has_help(command):
     result = run_voc(command, "--help")
     assert result.returncode == 0, result.stderr
@@ -122,3 +126,41 @@ def test_generate_jsonl_to_stdout():
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) >= 45
     assert '"malformed"' in result.stderr
+
+
+def _candidate(tmp_path: Path, change) -> Path:
+    import json
+
+    schema = json.loads((ROOT / "schemas" / "survey.v2.json").read_text(encoding="utf-8"))
+    schema.update({"$id": "voc/survey/3", "title": "survey v3"})
+    change(schema)
+    path = tmp_path / "survey.v3.json"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    return path
+
+
+def test_schema_check_names_each_breaking_change_and_exits_1(tmp_path, capsys):
+    def breaking(schema):
+        schema["properties"]["csat"]["type"] = "string"
+        schema["properties"].pop("language")
+        schema["required"].remove("language")
+
+    assert main(["schema", "check", str(_candidate(tmp_path, breaking))]) == 1
+    out, err = capsys.readouterr()
+    assert "property 'csat' changed type" in out and "property 'language' was removed" in out
+    assert "2 problem(s) in survey.v3.json" in err
+
+
+def test_schema_check_passes_an_additive_version_and_the_shipped_family(tmp_path, capsys):
+    def additive(schema):
+        schema["properties"]["touchpoint"] = {"type": "string", "maxLength": 64}
+
+    assert main(["schema", "check", str(_candidate(tmp_path, additive))]) == 0
+    assert "survey.v3.json: compatible" in capsys.readouterr().out
+    assert main(["schema", "check"]) == 0
+    assert "the shipped contracts: compatible" in capsys.readouterr().out
+
+
+def test_schema_check_of_a_missing_file_is_a_usage_error(tmp_path, capsys):
+    assert main(["schema", "check", str(tmp_path / "survey.v3.json")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -175,6 +175,16 @@ def test_a_rename_is_a_removal_with_a_hint() -> None:
     ]
 
 
+def test_a_required_field_becoming_optional_is_breaking_for_the_sink() -> None:
+    (problem,) = compatibility_problems(
+        shipped("survey.v2.json"), survey_v3(lambda s: s["required"].remove("comment"))
+    )
+    assert problem == (
+        "survey v3: property 'comment' stopped being required (breaking: consumers that rely "
+        "on it being present (the sink's NOT NULL columns) would fail on messages without it)"
+    )
+
+
 def test_closing_additional_properties_is_breaking() -> None:
     previous = {"title": "thing v1", "type": "object", "additionalProperties": True}
     candidate = {"title": "thing v2", "type": "object", "additionalProperties": False}
@@ -244,7 +254,6 @@ def test_invalid_schemas_are_reported_not_compared() -> None:
             lambda s: props(s)["resolved"].update(type=["boolean", "null"]), id="null allowed"
         ),
         pytest.param(lambda s: props(s)["channel"].update(type="string"), id="type of enum"),
-        pytest.param(lambda s: s["required"].remove("comment"), id="required dropped"),
         pytest.param(
             lambda s: props(s)["submitted_at"].update(description="When.", format="date"),
             id="annotations and format",
