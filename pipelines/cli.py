@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 
 
 class UsageError(Exception):
@@ -153,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(argv: list[str]) -> int:
     from pipelines.emulator import EmulatorError
     from pipelines.options import ConfigError
+    from pipelines.streaming import JobFailed
     from transforms.match_root_causes import TaxonomyError
 
     parser = _build_parser()
@@ -164,6 +166,9 @@ def _dispatch(argv: list[str]) -> int:
         return COMMANDS[args.command](args, argv[1:], beam_args)
     except (ConfigError, TaxonomyError, EmulatorError, FileNotFoundError) as error:
         raise UsageError(f"voc {args.command}: {error}") from None
+    except JobFailed as error:
+        print(f"voc {args.command}: {error}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _cmd_demo(args, _argv, _beam) -> int:

@@ -1300,6 +1300,9 @@ def _valid(
             "event_type": event_type,
             "schema_version": schema_version,
             "event_time": payload["submitted_at" if is_survey else "created_at"],
+            # For Dataflow's native source, which drops re-publishes carrying the
+            # same value (its id_label); locally the sink's key does the same.
+            "event_id": payload["event_id"],
         },
         kind="valid",
         event_type=event_type,

@@ -2,8 +2,9 @@
 
 Beam logs two notices whenever it is imported without its optional GCP extras
 (no GCS filesystem, no BigQuery client); voc uses neither, and the notices on
-stderr would bury the one line a person needs to read. They are dropped here;
-every other warning still shows.
+stderr would bury the one line a person needs to read. They are dropped here,
+as are the runner's tracebacks of a sink that stayed unwritable through a stop
+(`voc run` says that in one line); every other warning still shows.
 """
 
 from __future__ import annotations
@@ -19,7 +20,21 @@ _IMPORT_NOTICES = (
 class _DropImportNotices(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
-        return not message.startswith(_IMPORT_NOTICES)
+        if message.startswith(_IMPORT_NOTICES):
+            return False
+        # A sink that stayed unwritable through a stop is an operating condition that
+        # `voc run` reports in one line; the runner's tracebacks of its bundle
+        # retries would bury that line.
+        return not (record.name.startswith("apache_beam") and _about_sink_unavailable(record))
+
+
+def _about_sink_unavailable(record: logging.LogRecord) -> bool:
+    from transforms.retry_sink import sink_unavailable_in
+
+    if record.exc_info and sink_unavailable_in(record.exc_info[1]) is not None:
+        return True
+    text = record.getMessage()
+    return "SinkUnavailable" in text or "the job is stopping; those messages" in text
 
 
 def configure_logging(level: int = logging.WARNING) -> None:

@@ -107,6 +107,23 @@ class VocOptions(PipelineOptions):
             help="longest wait to fill a bundle (batched source; default 0.25)",
         )
         group.add_argument(
+            "--id-attribute",
+            dest="id_attribute",
+            default="event_id",
+            metavar="NAME",
+            help="message attribute with a unique event id; Dataflow's native source drops "
+            "re-publishes that repeat it (default: event_id; '' to use Pub/Sub message ids)",
+        )
+        group.add_argument(
+            "--stop-grace",
+            dest="stop_grace",
+            type=_non_negative_float,
+            default=30.0,
+            metavar="SECONDS",
+            help="once asked to stop, how long a write failing on a locked file or full "
+            "disk is still retried before the job exits unacknowledged (default 30)",
+        )
+        group.add_argument(
             "--progress-every",
             dest="progress_every",
             type=_non_negative_float,
@@ -126,6 +143,9 @@ class JobConfig:
     duckdb: str
     taxonomy: str | None
     batched: bool
+    # The native source's id_label; None where the runner cannot use one (DirectRunner).
+    id_attribute: str | None = None
+    stop_grace: float = 30.0
 
 
 def subscription_path(project: str, name: str) -> str:
@@ -196,4 +216,6 @@ def validate(options: PipelineOptions) -> JobConfig:
         duckdb=str(db),
         taxonomy=voc.taxonomy,
         batched=batched,
+        id_attribute=(voc.id_attribute or None) if runner not in IN_PROCESS_RUNNERS else None,
+        stop_grace=voc.stop_grace,
     )

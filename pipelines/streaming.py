@@ -33,7 +33,7 @@ from transforms.duckdb_store import close_shared_stores, shared_store
 from transforms.parse_event import ParseEvents
 from transforms.pull_pubsub import PullSession, register_session, unregister_session
 from transforms.read_feedback import ReadFeedback
-from transforms.retry_sink import first_line, retry_transient
+from transforms.retry_sink import first_line, retry_transient, sink_unavailable_in
 from transforms.tag_feedback import TagFeedback
 from transforms.write_duckdb import WriteToDuckDB
 
@@ -42,11 +42,15 @@ _LOGGER = logging.getLogger(__name__)
 
 def build_pipeline(p: beam.Pipeline, config: JobConfig, session_id: str | None = None) -> dict:
     """Wire the job; returns its PCollections so tests can assert on them."""
-    messages = p | "ReadFeedback" >> ReadFeedback(config.subscriptions, session_id=session_id)
-    return build_processing(messages, config.duckdb, config.taxonomy)
+    messages = p | "ReadFeedback" >> ReadFeedback(
+        config.subscriptions, session_id=session_id, id_label=config.id_attribute
+    )
+    return build_processing(messages, config.duckdb, config.taxonomy, config.stop_grace)
 
 
-def build_processing(messages, duckdb_path: str, taxonomy_path: str | None) -> dict:
+def build_processing(
+    messages, duckdb_path: str, taxonomy_path: str | None, stop_grace: float = 30.0
+) -> dict:
     """Everything after the source, shared by the streaming job and tests."""
     parsed = messages | "ParseEvents" >> ParseEvents()
     tagged = parsed.events | "TagFeedback" >> TagFeedback(taxonomy_path)
@@ -55,13 +59,18 @@ def build_processing(messages, duckdb_path: str, taxonomy_path: str | None) -> d
         parsed.dead_letters,
         tagged.dead_letters,
     ) | "CollectRecords" >> beam.Flatten()
-    records | "WriteToDuckDB" >> WriteToDuckDB(duckdb_path)
+    records | "WriteToDuckDB" >> WriteToDuckDB(duckdb_path, stop_grace)
     return {
         "events": parsed.events,
         "tagged": tagged.tagged,
         "parse_failures": parsed.dead_letters,
         "tag_failures": tagged.dead_letters,
     }
+
+
+class JobFailed(RuntimeError):
+    """The job stopped without storing everything it pulled; the message says why and
+    that the rest will be delivered again. The CLI prints it as one line, exit 1."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,13 @@ def run_job(
             if on_running is not None:
                 on_running(session)
             result.wait_until_finish()
+        except Exception as error:
+            unavailable = sink_unavailable_in(error)
+            if unavailable is None:
+                raise
+            session.mark_finished()  # stop extending leases, then hand them back
+            session.release_outstanding()
+            raise JobFailed(str(unavailable)) from None
         finally:
             restore()
             if reporter is not None:

@@ -116,6 +116,7 @@ class PullSession:
         # subscription -> {ack_id: pulled_at}; what has been pulled, not acked.
         self._outstanding: dict[str, dict[str, float]] = {s: {} for s in self.subscriptions}
         self._stop_requested = threading.Event()
+        self.stop_requested_at: float | None = None
         self._finished = threading.Event()
         self._client = None
         self._next_subscription = 0
@@ -136,6 +137,8 @@ class PullSession:
 
     def request_stop(self) -> None:
         """Stop pulling; the read ends once everything in flight is acknowledged."""
+        if self.stop_requested_at is None:
+            self.stop_requested_at = time.monotonic()
         self._stop_requested.set()
 
     @property
@@ -170,7 +173,7 @@ class PullSession:
             self.stop_when_idle_seconds is not None
             and self.idle_for() >= self.stop_when_idle_seconds
         ):
-            self._stop_requested.set()
+            self.request_stop()
         return self._stop_requested.is_set() and self.outstanding == 0
 
     # -- pulling ---------------------------------------------------------
@@ -265,6 +268,36 @@ class PullSession:
                 for ack_id in ack_ids:
                     pending.pop(ack_id, None)
                 self.stats.acknowledged += len(ack_ids)
+
+    def release_outstanding(self) -> int:
+        """Hand everything still in flight back to Pub/Sub at once (deadline 0).
+
+        For a job that ends without storing what it pulled (the sink stayed
+        unwritable through a stop): the next run gets those messages right away
+        instead of after their lease runs out. Best effort; a lease that cannot
+        be released simply expires. Returns how many were released.
+        """
+        with self._lock:
+            snapshot = {s: list(ids) for s, ids in self._outstanding.items() if ids}
+            for ids in self._outstanding.values():
+                ids.clear()
+        released = 0
+        for subscription, ack_ids in snapshot.items():
+            for start in range(0, len(ack_ids), 1000):
+                chunk = ack_ids[start : start + 1000]
+                try:
+                    self.client.modify_ack_deadline(
+                        request={
+                            "subscription": subscription,
+                            "ack_ids": chunk,
+                            "ack_deadline_seconds": 0,
+                        },
+                        timeout=30,
+                    )
+                    released += len(chunk)
+                except Exception as error:  # they will be redelivered after the lease
+                    _LOGGER.warning("could not release leases on %s: %s", subscription, error)
+        return released
 
     # -- lease extension ---------------------------------------------------
 

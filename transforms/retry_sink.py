@@ -35,6 +35,17 @@ class SinkUnavailable(RuntimeError):
     """The sink stayed unwritable until the job was told to stop; nothing was acked."""
 
 
+def sink_unavailable_in(error: BaseException | None) -> SinkUnavailable | None:
+    """The SinkUnavailable behind an error the runner wrapped or re-raised, if any."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, SinkUnavailable):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Exponential delays with jitter, so several writers do not retry in step."""

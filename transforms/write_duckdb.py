@@ -22,16 +22,15 @@ from transforms.pull_pubsub import AckHandle, acknowledge_committed, sessions_of
 from transforms.retry_sink import retry_transient
 from transforms.tag_feedback import TaggedEvent
 
-# How long a stopping job keeps retrying a write that fails on a locked file or a
-# full disk before it gives up (leaving those messages unacknowledged).
-STOP_GRACE_SECONDS = 30.0
-
 
 class WriteBundleFn(beam.DoFn):
     """Buffers a bundle, writes it in one transaction, then acks its messages."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, stop_grace: float = 30.0) -> None:
         self.db_path = db_path
+        # How long a stopping job keeps retrying a write that fails on a locked file
+        # or a full disk before it gives up (leaving those messages unacknowledged).
+        self.stop_grace = stop_grace
         self.rows_new = {
             name: Metrics.counter("voc.sink", f"{name}_new")
             for name in ("surveys", "agent_notes", "feedback_tags", "dead_letters")
@@ -41,17 +40,16 @@ class WriteBundleFn(beam.DoFn):
 
     def setup(self) -> None:
         self.store = shared_store(self.db_path)
-        self.stop_seen_at: float | None = None
 
     def _stopping_for_too_long(self) -> bool:
         """Keep retrying while the job runs; once it is asked to stop, only for a grace
         period, so a drain on a full disk ends (unacknowledged) instead of hanging."""
-        if not any(session.stop_requested for session in sessions_of(_ack_handles(self.pending))):
-            return False
         now = time.monotonic()
-        if self.stop_seen_at is None:
-            self.stop_seen_at = now
-        return now - self.stop_seen_at >= STOP_GRACE_SECONDS
+        return any(
+            session.stop_requested_at is not None
+            and now - session.stop_requested_at >= self.stop_grace
+            for session in sessions_of(_ack_handles(self.pending))
+        )
 
     def start_bundle(self) -> None:
         self.pending: list[TaggedEvent | DeadLetter] = []
@@ -88,9 +86,10 @@ def _ack_handles(records: list[TaggedEvent | DeadLetter]) -> list[AckHandle | No
 class WriteToDuckDB(beam.PTransform):
     """Sink for PCollection[TaggedEvent | DeadLetter]."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, stop_grace: float = 30.0) -> None:
         super().__init__()
         self.db_path = db_path
+        self.stop_grace = stop_grace
 
     def expand(self, records):
-        return records | "WriteBundles" >> beam.ParDo(WriteBundleFn(self.db_path))
+        return records | "WriteBundles" >> beam.ParDo(WriteBundleFn(self.db_path, self.stop_grace))

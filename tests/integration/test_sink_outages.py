@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -114,4 +115,29 @@ def test_a_full_disk_is_retried_without_acking_then_drained(
     assert job.finish() == 0, "\n".join(job.lines)
     assert "Traceback" not in "\n".join(job.lines)
     assert job.committed() == 1500, "\n".join(job.lines)
+    assert_exactly_once(expected, db)
+
+
+def test_sigterm_on_a_full_disk_gives_up_after_the_grace_and_loses_nothing(
+    pubsub_emulator, pubsub_topology, small_disk
+):
+    db = str(small_disk.path / "voc.duckdb")
+    job = Job(pubsub_topology, pubsub_emulator, db, "--stop-grace=2", "--max-batch=300")
+    job.wait_for(r"voc run: .*committed")
+    small_disk.fill()
+    expected = publish(pubsub_topology, 600, seed=23)
+    job.wait_for(r"disk full", count=2)
+    job.process.send_signal(signal.SIGTERM)
+    assert job.finish(timeout=60) == 1
+    text = "\n".join(job.lines)
+    assert "Traceback" not in text
+    last = job.lines[-1]
+    assert last.startswith("voc run: ") and "disk full" in last and "delivered again" in last, text
+    assert job.committed() == 0, text
+
+    # Once the disk has room again, a restart stores every message exactly once; the
+    # failed run handed its leases back, so they need not expire first.
+    small_disk.free()
+    again = Job(pubsub_topology, pubsub_emulator, db, "--stop-when-idle=3")
+    assert again.finish() == 0, "\n".join(again.lines)
     assert_exactly_once(expected, db)

@@ -217,7 +217,8 @@ def test_valid_messages_follow_the_contracts(generated) -> None:
         assert failure(message) is None, message
         body = payload(message)
         attributes = message.attributes
-        assert set(attributes) == {"event_type", "schema_version", "event_time"}
+        assert set(attributes) == {"event_type", "schema_version", "event_time", "event_id"}
+        assert attributes["event_id"] == body["event_id"]
         assert attributes["event_type"] == message.event_type
         assert message.topic == TOPIC_OF[message.event_type]
         time_field = "submitted_at" if message.event_type == "survey" else "created_at"
