@@ -303,7 +303,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
                timestamptz '2026-01-01' + to_seconds(i % 2592000),
                1 + i % 5, i % 11, 1 + i % 7, i % 3 = 0, 'comment ' || i, 'en',
                ((i * 7919) % 2001 - 1000) / 1000.0, {labels}[1 + i % 3], 1, null, null,
-               timestamptz '2026-02-01'
+               timestamptz '2026-02-01', null
         from range(0, {events}, 2) t(i)
         """
     )

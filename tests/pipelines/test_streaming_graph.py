@@ -90,3 +90,41 @@ def test_long_texts_are_tagged_not_rejected(tmp_path):
         assert con.execute(
             "select count(*) from feedback_tags where cause_id = 'product_defect'"
         ).fetchone() == (2,)
+
+
+def test_a_poison_message_is_dead_lettered_and_the_stream_goes_on(tmp_path, monkeypatch):
+    """A message whose tagging raises (here: a bug injected into sentiment scoring for one
+    text) must not fail its bundle: the events around it are stored, it is a dead letter."""
+    import transforms.tag_feedback as tag_feedback
+
+    real_score = tag_feedback.score_sentiment
+
+    def score_or_crash(text: str):
+        if "POISON" in text:
+            raise ZeroDivisionError("division by zero in a scoring bug")
+        return real_score(text)
+
+    monkeypatch.setattr(tag_feedback, "score_sentiment", score_or_crash)
+    db = str(tmp_path / "voc.duckdb")
+    with TestPipeline(options=streaming_options()) as p:
+        stream = (
+            TestStream()
+            .add_elements([survey("E", "se1"), survey("F", "sp", comment="POISON pill")])
+            .advance_processing_time(5)
+            .add_elements([survey("G", "se2")])
+            .advance_watermark_to_infinity()
+        )
+        outputs = build_processing(p | stream, db, None)
+        assert_that(
+            outputs["tag_failures"] | beam.Map(lambda d: (d.dead_letter_id, d.stage, d.reason)),
+            equal_to([("msg:m-sp", "tag", "ZeroDivisionError")]),
+        )
+    close_shared_stores()
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("select event_id from surveys order by 1").fetchall() == [
+            ("se1",),
+            ("se2",),
+        ]
+        assert con.execute("select stage, reason, error from dead_letters").fetchall() == [
+            ("tag", "ZeroDivisionError", "division by zero in a scoring bug")
+        ]
