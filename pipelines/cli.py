@@ -77,14 +77,13 @@ def _build_parser() -> _Parser:
     summary = commands.add_parser("summary", help="print the per-department summary")
     summary.add_argument("--duckdb", default="voc.duckdb")
 
-    dlq = commands.add_parser(
+    dlq_actions = _actions(
+        commands,
         "dlq",
         help="list, replay or purge dead letters (restricted: raw payloads)",
         description="Dead letters: messages the job could not store, kept with their raw "
         "bytes. Run while the job is stopped (DuckDB allows one writer per file).",
     )
-    dlq_actions = dlq.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    dlq_actions.required = True
     dlq_list = dlq_actions.add_parser("list", help="dead letters grouped by reason")
     dlq_list.add_argument("--reason", help="list the rows behind this reason")
     dlq_list.add_argument("--stage", choices=("parse", "tag"))
@@ -110,20 +109,27 @@ def _build_parser() -> _Parser:
     for action in (dlq_list, dlq_replay, dlq_purge):
         action.add_argument("--duckdb", default="voc.duckdb")
 
-    schema = commands.add_parser(
+    schema_actions = _actions(
+        commands,
         "schema",
         help="check event contracts for breaking changes",
         description="Check a candidate contract (schemas/<event_type>.v<N>.json) against "
         "version N-1, or, without files, every shipped contract version against the one before.",
     )
-    schema_actions = schema.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    schema_actions.required = True
     schema_check = schema_actions.add_parser("check", help="exit 1 and name each breaking change")
     schema_check.add_argument("files", nargs="*", metavar="FILE")
 
     evaluate = commands.add_parser("eval", help="sentiment accuracy on labelled sentences")
     evaluate.add_argument("--data", required=True, help="directory of *_labelled.txt files")
     return parser
+
+
+def _actions(commands, name: str, **about: str):
+    """A command with actions of its own (``voc dlq list``); one of them is required."""
+    command = commands.add_parser(name, **about)
+    actions = command.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    return actions
 
 
 def _positive_int(text: str) -> int:
