@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,20 @@ REQUIRED_ATTRIBUTES = ("event_type", "schema_version", "event_time")
 REPLAY_ATTRIBUTE = "voc_replay_of"
 # Longest error text kept in a dead letter; the raw bytes are kept whole.
 _MAX_ERROR_CHARS = 2000
+# Every reason parse_message rejects a message with. A closed set so dead letters can be
+# grouped and alerted on; a dead letter whose reason is not in it (an exception type
+# name) is a bug in this module, not a bad message.
+REJECTION_REASONS = (
+    "missing_attribute",  # a required attribute is absent or empty
+    "unknown_event_type",  # event_type is not one of EVENT_TYPES
+    "unknown_schema_version",  # schema_version is not a plain number, or has no contract
+    "invalid_utf8",  # the payload bytes are not UTF-8
+    # Not strict JSON: bad syntax, a byte order mark, NaN/Infinity, a number out of range,
+    # a duplicate key, an unpaired surrogate escape, or nesting too deep to parse.
+    "invalid_json",
+    "schema_violation",  # JSON, but not an object valid against its contract
+    "bad_event_time",  # the event-time field is not an RFC 3339 date-time with an offset
+)
 
 
 class InvalidMessage(ValueError):
@@ -96,7 +112,14 @@ def dead_letter_id(message: ReceivedMessage) -> str:
         return f"msg:{message.message_id}"
     digest = hashlib.sha256(message.data)
     for key in sorted(message.attributes):
-        digest.update(b"\0" + key.encode() + b"=" + message.attributes[key].encode())
+        # surrogatepass: a hash must not be the step that fails on odd attribute text.
+        value = message.attributes[key]
+        digest.update(
+            b"\0"
+            + key.encode("utf-8", "surrogatepass")
+            + b"="
+            + value.encode("utf-8", "surrogatepass")
+        )
     return f"sha256:{digest.hexdigest()}"
 
 
@@ -159,21 +182,127 @@ def _schema_problem(contract: Contract, payload: dict, event_type: str, version:
         contract.check(payload)
         return None
     except fastjsonschema.JsonSchemaValueException as fast_error:
-        errors = sorted(contract.explain.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        fast_message = f"{event_type} v{version}: {fast_error.message[:300]}"
+        try:
+            errors = sorted(
+                contract.explain.iter_errors(payload),
+                key=lambda e: [str(p) for p in e.absolute_path],
+            )
+        except RecursionError:
+            # jsonschema's messages repr the offending value; a value nested nearly as
+            # deep as the JSON parser allows overflows that repr. The fast message
+            # names the field too, just less precisely.
+            return fast_message
         if not errors:  # the two disagree only on formats; fall back to the fast message
-            return f"{event_type} v{version}: {fast_error.message[:300]}"
+            return fast_message
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(payload)"
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
         return f"{event_type} v{version} at {where}: {first.message[:300]}{more}"
 
 
+# RFC 3339 date-time (section 5.6), offset required. "T", "Z" may be lower case and "T"
+# a space, as the RFC allows.
+# Fractions are cut at nanoseconds, which also bounds what a message can quote.
+_RFC3339_LOCAL = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+_RFC3339 = re.compile(_RFC3339_LOCAL + r"(?:[Zz]|[+\-][0-9]{2}:[0-9]{2})")
+_NAIVE_RFC3339 = re.compile(_RFC3339_LOCAL)
+
+
 def parse_timestamp(value: str) -> datetime:
-    """RFC 3339 with an offset (``Z`` accepted); naive times are ambiguous, so rejected."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no UTC offset")
-    return parsed.astimezone(UTC)
+    """RFC 3339 with an offset (``Z`` accepted); naive times are ambiguous, so rejected.
+
+    The shape is checked first because ``datetime.fromisoformat`` takes far more than
+    RFC 3339 (week dates, the basic format, hour-only offsets, even a trailing NUL), and
+    anything it takes would be stored as an event time that other readers of the raw
+    payload would parse differently or not at all. The value is untrusted and unbounded
+    (the contract has no maxLength for it), so messages quote only its start.
+    """
+    if not _RFC3339.fullmatch(value):
+        if _NAIVE_RFC3339.fullmatch(value):
+            raise ValueError(f"{value!r} has no UTC offset")
+        raise ValueError(f"{value[:64]!r} is not an RFC 3339 date-time with a UTC offset")
+    parsed = datetime.fromisoformat(value.upper())
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before datetime.min in UTC
+        raise ValueError(f"{value!r} is out of range once converted to UTC") from None
+
+
+# A schema_version attribute is a plain decimal number. int() alone would also take
+# " 1", "01", "+1", "1_0" or non-ASCII digits, and hundreds of digits would reach the
+# filesystem as a file name too long to look up.
+_SCHEMA_VERSION = re.compile(r"0|[1-9][0-9]{0,8}")
+# An escaped UTF-16 surrogate in a JSON string; only then can a decoded string hold a
+# lone surrogate, which cannot be encoded as UTF-8 and would fail the sink's batch.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class _NotStrictJson(ValueError):
+    """JSON that Python's parser accepts but other readers of the same bytes would not.
+
+    The raw payload is kept next to the parsed event (and replayed from dead letters),
+    so it must mean the same thing to every reader: RFC 8259 leaves duplicate keys and
+    lone surrogates to the implementation, and NaN/Infinity are not JSON at all.
+    """
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _NotStrictJson(f"payload has the key {key[:64]!r} more than once")
+            seen.add(key)
+    return obj
+
+
+def _reject_constant(name: str) -> float:
+    raise _NotStrictJson(f"payload is not JSON: {name} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise _NotStrictJson(f"payload has the number {literal[:32]} out of range")
+    return number
+
+
+# One decoder for every message: building one per call would double the cost of parsing.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates,
+    parse_constant=_reject_constant,
+    parse_float=_finite_float,
+)
+
+
+def _decode_json(text: str) -> Any:
+    """The payload as strict JSON, or InvalidMessage("invalid_json", ...) saying why not."""
+    if text.startswith("\ufeff"):
+        raise InvalidMessage("invalid_json", "payload starts with a byte order mark (U+FEFF)")
+    try:
+        return _DECODER.decode(text)
+    except _NotStrictJson as error:
+        raise InvalidMessage("invalid_json", str(error)) from None
+    except RecursionError:
+        raise InvalidMessage("invalid_json", "payload nests too deeply") from None
+    except ValueError as error:
+        # JSONDecodeError, or an integer literal past Python's digit limit, which the json
+        # module lets through unwrapped; its advice to call sys.set_int_max_str_digits()
+        # (after the ";") is for programmers, not for whoever reads the dead letter.
+        first_line = (str(error).splitlines() or [type(error).__name__])[0].split(";")[0]
+        raise InvalidMessage("invalid_json", f"payload is not JSON: {first_line[:300]}") from None
+
+
+def _unpaired_surrogate_field(payload: dict[str, Any]) -> str | None:
+    for key, value in payload.items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return key
+    return None
 
 
 def parse_message(message: ReceivedMessage) -> FeedbackEvent:
@@ -188,13 +317,12 @@ def parse_message(message: ReceivedMessage) -> FeedbackEvent:
             "unknown_event_type",
             f"event_type={event_type[:64]!r}; expected one of {', '.join(EVENT_TYPES)}",
         )
-    try:
-        schema_version = int(attributes["schema_version"])
-    except ValueError:
+    if not _SCHEMA_VERSION.fullmatch(attributes["schema_version"]):
         raise InvalidMessage(
             "unknown_schema_version",
-            f"schema_version={attributes['schema_version'][:64]!r} is not a whole number",
-        ) from None
+            f"schema_version={attributes['schema_version'][:64]!r} is not a plain version number",
+        )
+    schema_version = int(attributes["schema_version"])
     contract = contract_for(event_type, schema_version)
 
     try:
@@ -203,12 +331,7 @@ def parse_message(message: ReceivedMessage) -> FeedbackEvent:
         raise InvalidMessage(
             "invalid_utf8", f"payload is not UTF-8 ({error.reason} at byte {error.start})"
         ) from None
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidMessage("invalid_json", f"payload is not JSON: {error}") from None
-    except RecursionError:
-        raise InvalidMessage("invalid_json", "payload nests too deeply") from None
+    payload = _decode_json(text)
     if not isinstance(payload, dict):
         raise InvalidMessage(
             "schema_violation", f"payload is a JSON {type(payload).__name__}, not an object"
@@ -217,6 +340,12 @@ def parse_message(message: ReceivedMessage) -> FeedbackEvent:
     problem = _schema_problem(contract, payload, event_type, schema_version)
     if problem is not None:
         raise InvalidMessage("schema_violation", problem)
+    if _SURROGATE_ESCAPE.search(text):
+        field = _unpaired_surrogate_field(payload)
+        if field is not None:
+            raise InvalidMessage(
+                "invalid_json", f"{field}: string has an unpaired UTF-16 surrogate escape"
+            )
 
     time_field = EVENT_TIME_FIELD[event_type]
     try:

@@ -10,10 +10,12 @@ from tests.transforms.helpers import message, note_payload, survey_payload
 from transforms.parse_event import (
     InvalidMessage,
     ParseEvents,
+    ParseEventsFn,
     dead_letter_id,
     parse_message,
     to_dead_letter,
 )
+from transforms.pull_pubsub import ReceivedMessage
 
 
 def test_valid_survey_and_note_parse():
@@ -153,3 +155,11 @@ def test_survey_v3_is_an_unknown_schema_version():
         parse_message(message(survey_payload(), schema_version="3"))
     assert caught.value.reason == "unknown_schema_version"
     assert "survey.v3.json" in str(caught.value)
+
+
+def test_odd_attribute_text_still_gets_a_dead_letter_id():
+    odd = ReceivedMessage(b"{}", {"event_type": "survey\ud800", "x\udfff": "1"}, "", None)
+    [out] = list(ParseEventsFn().process(odd))
+    assert out.tag == ParseEventsFn.DEAD_LETTERS
+    assert out.value.dead_letter_id.startswith("sha256:")
+    assert out.value.reason == "missing_attribute"
