@@ -43,6 +43,7 @@ from pipelines.generate import GeneratedMessage, generate_events
 from pipelines.publish import publish_messages
 
 _COMMITTED = re.compile(r"committed\s+([\d,]+)")
+_PULLED = re.compile(r"pulled\s+([\d,]+)")
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def compare(expected: Expected, observed: Observed) -> dict[str, dict[str, int]]
 class Kill:
     after_seconds: float
     committed_in_run: int
+    # Pulled by that run but not committed when it died: delivered again later.
+    in_flight: int
 
 
 @dataclass
@@ -130,6 +133,7 @@ class ChaosReport:
     published: int
     duplicates: int
     malformed: int
+    seed: int
     kills: list[Kill] = field(default_factory=list)
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -146,12 +150,13 @@ class ChaosReport:
         lines = [
             f"published {self.published:,} messages ({self.duplicates:,} duplicate deliveries, "
             f"{self.malformed:,} malformed); {len(self.kills)} kill -9, "
-            f"{len(self.kills) + 1} runs, {self.seconds:.0f} s",
+            f"{len(self.kills) + 1} runs, {self.seconds:.0f} s (seed {self.seed})",
         ]
         for number, kill in enumerate(self.kills, 1):
             lines.append(
                 f"  kill {number}: SIGKILL {kill.after_seconds:.1f} s after start, "
-                f"{kill.committed_in_run:,} messages committed by that run"
+                f"{kill.committed_in_run:,} messages committed by that run, "
+                f"{kill.in_flight:,} in flight (to be delivered again)"
             )
         names = {"tags": "feedback_tags", "dead_letter_message_ids": "dead_letters"}
         lines.append(
@@ -180,6 +185,7 @@ class _JobProcess:
             env=env,
         )
         self.committed = 0
+        self.pulled = 0
         self.lines: list[str] = []
         self._log = log
         self._reader = threading.Thread(target=self._follow, daemon=True)
@@ -191,6 +197,9 @@ class _JobProcess:
             match = _COMMITTED.search(line)
             if match:
                 self.committed = int(match.group(1).replace(",", ""))
+                pulled = _PULLED.search(line)
+                if pulled:
+                    self.pulled = int(pulled.group(1).replace(",", ""))
             elif self._log is not None:
                 self._log(f"    job: {line.rstrip()}")
 
@@ -198,7 +207,9 @@ class _JobProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=60)
         self._reader.join(timeout=10)
-        return Kill(time.monotonic() - self.started, self.committed)
+        return Kill(
+            time.monotonic() - self.started, self.committed, max(self.pulled - self.committed, 0)
+        )
 
     def wait(self, timeout: float) -> int:
         code = self.process.wait(timeout=timeout)
@@ -235,7 +246,7 @@ def run_chaos(
     message_ids = publish_messages(messages, project, topics=topics)
     say(f"chaos: published {len(message_ids):,} messages")
     expected = expected_outcome(messages, message_ids, None)
-    report = ChaosReport(len(message_ids), generated.duplicates, generated.malformed)
+    report = ChaosReport(len(message_ids), generated.duplicates, generated.malformed, seed)
 
     env = dict(os.environ, PUBSUB_EMULATOR_HOST=emulator_address)
     argv = [
@@ -269,7 +280,8 @@ def run_chaos(
         report.kills.append(kill)
         say(
             f"chaos: kill {number}: SIGKILL after {kill.after_seconds:.1f} s "
-            f"({kill.committed_in_run:,} committed by that run); restarting"
+            f"({kill.committed_in_run:,} committed by that run, {kill.in_flight:,} in flight); "
+            "restarting"
         )
 
     final = _JobProcess([*argv, f"--stop-when-idle={idle_seconds}"], env, say)
@@ -290,10 +302,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.chaos", description=__doc__)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--kills", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--seed", type=int, default=None, help="kill points and events (default: random, printed)"
+    )
     parser.add_argument("--max-batch", type=int, default=1000)
     parser.add_argument("--duckdb", default=None, help="file to load (default: a fresh temp file)")
     args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1_000_000)
     if args.events < 100 or args.kills < 1:
         parser.exit(2, "python -m pipelines.chaos: need --events >= 100 and --kills >= 1\n")
 
