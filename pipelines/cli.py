@@ -236,7 +236,12 @@ def _cmd_generate(args, _argv, _beam) -> int:
             )
         from pipelines.publish import publish_messages
 
-        publish_messages(messages, args.project)
+        try:
+            publish_messages(messages, args.project)
+        except Exception as error:  # auth, missing topic, unreachable service
+            raise UsageError(
+                f"voc generate: could not publish to project {args.project}: {_first_line(error)}"
+            ) from None
     elif args.out == "-":
         write_jsonl(messages, sys.stdout)
     else:
@@ -346,14 +351,20 @@ def _replay(con, args) -> int:
             )
         from pipelines.publish import publish_messages
 
-        plan = dead_letters.replay(
-            con,
-            lambda messages: publish_messages(messages, args.project),
-            args.reason,
-            args.stage,
-            args.include_resolved,
-            args.topic,
-        )
+        try:
+            plan = dead_letters.replay(
+                con,
+                lambda messages: publish_messages(messages, args.project),
+                args.reason,
+                args.stage,
+                args.include_resolved,
+                args.topic,
+            )
+        except Exception as error:  # auth, missing topic, unreachable service
+            raise UsageError(
+                f"voc dlq replay: could not publish to project {args.project}: "
+                f"{_first_line(error)}; nothing was marked replayed"
+            ) from None
     for dead_letter_id, why in plan.skipped.items():
         print(f"voc dlq replay: skipped {dead_letter_id}: {why}", file=sys.stderr)
     topics = sorted({message.topic for message in plan.messages})

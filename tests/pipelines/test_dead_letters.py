@@ -149,3 +149,14 @@ def test_cli_says_to_stop_the_job_when_the_file_is_locked(db, capsys):
     err = capsys.readouterr().err
     assert "locked by another process (python" in err or "locked by another process" in err
     assert "stop the job first" in err and err.count("\n") == 1
+
+
+def test_replay_that_cannot_publish_marks_nothing(db, capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("PUBSUB_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    assert main(["dlq", "replay", "--duckdb", db, "--reason", "schema_violation"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "could not publish" in err[-1] and "nothing was marked replayed" in err[-1]
+    assert "Traceback" not in "\n".join(err)
+    with duckdb.connect(db) as con:
+        assert con.execute("select max(replay_count) from dead_letters").fetchone() == (0,)
