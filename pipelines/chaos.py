@@ -44,6 +44,7 @@ from pipelines.publish import publish_messages
 
 _COMMITTED = re.compile(r"committed\s+([\d,]+)")
 _PULLED = re.compile(r"pulled\s+([\d,]+)")
+_IN_FLIGHT = re.compile(r"in flight\s+([\d,]+)")
 
 
 @dataclass(frozen=True)
@@ -172,10 +173,14 @@ class ChaosReport:
         return "\n".join(lines)
 
 
-class _JobProcess:
-    """``voc run`` in a child process, with its progress lines followed."""
+class JobProcess:
+    """``voc run`` in a child process, its progress lines followed as they come.
 
-    def __init__(self, argv: list[str], env: dict[str, str], log) -> None:
+    ``committed``, ``pulled`` and ``in_flight`` are from the newest progress line,
+    so they lag the job by up to one ``--progress-every`` interval.
+    """
+
+    def __init__(self, argv: list[str], env: dict[str, str], log=None) -> None:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pipelines.cli", "run", *argv],
@@ -184,8 +189,7 @@ class _JobProcess:
             text=True,
             env=env,
         )
-        self.committed = 0
-        self.pulled = 0
+        self.committed = self.pulled = self.in_flight = 0
         self.lines: list[str] = []
         self._log = log
         self._reader = threading.Thread(target=self._follow, daemon=True)
@@ -194,14 +198,26 @@ class _JobProcess:
     def _follow(self) -> None:
         for line in self.process.stderr:
             self.lines.append(line.rstrip())
-            match = _COMMITTED.search(line)
-            if match:
-                self.committed = int(match.group(1).replace(",", ""))
-                pulled = _PULLED.search(line)
-                if pulled:
-                    self.pulled = int(pulled.group(1).replace(",", ""))
+            committed = _COMMITTED.search(line)
+            if committed:
+                self.committed = _number(committed)
+                pulled, in_flight = _PULLED.search(line), _IN_FLIGHT.search(line)
+                self.pulled = _number(pulled) if pulled else self.pulled
+                self.in_flight = _number(in_flight) if in_flight else self.in_flight
             elif self._log is not None:
                 self._log(f"    job: {line.rstrip()}")
+
+    def wait_for(self, pattern: str, count: int = 1, timeout: float = 90) -> list[str]:
+        """The first ``count`` stderr lines matching ``pattern``, once there are that many."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.lines if re.search(pattern, line)]
+            if len(found) >= count:
+                return found
+            if not self.running:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {count}x {pattern!r} in:\n" + "\n".join(self.lines[-30:]))
 
     def kill(self) -> Kill:
         self.process.send_signal(signal.SIGKILL)
@@ -211,7 +227,7 @@ class _JobProcess:
             time.monotonic() - self.started, self.committed, max(self.pulled - self.committed, 0)
         )
 
-    def wait(self, timeout: float) -> int:
+    def wait(self, timeout: float = 120) -> int:
         code = self.process.wait(timeout=timeout)
         self._reader.join(timeout=10)
         return code
@@ -219,6 +235,10 @@ class _JobProcess:
     @property
     def running(self) -> bool:
         return self.process.poll() is None
+
+
+def _number(match: re.Match) -> int:
+    return int(match.group(1).replace(",", ""))
 
 
 def run_chaos(
@@ -263,7 +283,7 @@ def run_chaos(
     targets = sorted(rng.uniform(0.05, 0.85) * len(message_ids) for _ in range(kills))
     committed_before = 0
     for number, target in enumerate(targets, 1):
-        job = _JobProcess(argv, env, say)
+        job = JobProcess(argv, env, say)
         deadline = time.monotonic() + 300
         while job.running and (job.committed == 0 or committed_before + job.committed < target):
             if time.monotonic() > deadline:
@@ -284,7 +304,7 @@ def run_chaos(
             "restarting"
         )
 
-    final = _JobProcess([*argv, f"--stop-when-idle={idle_seconds}"], env, say)
+    final = JobProcess([*argv, f"--stop-when-idle={idle_seconds}"], env, say)
     code = final.wait(timeout=600)
     if code != 0:
         raise RuntimeError(f"chaos: the last run exited {code}: " + " | ".join(final.lines[-5:]))

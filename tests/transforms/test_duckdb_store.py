@@ -115,20 +115,26 @@ def test_first_for_department_marks_one_row_per_event_and_department(store):
     ) == [("billing", 1), ("support_ops", 1)]
 
 
-def test_migration_003_backfills_rows_written_before_it(tmp_path):
-    con = duckdb.connect(str(tmp_path / "old.duckdb"))
-    # A file as migrations 001-002 left it, with tags written by an older sink.
+def file_migrated_through(path, last: int) -> duckdb.DuckDBPyConnection:
+    """A file as an older release left it: migrations up to ``last``, one survey stored."""
+    con = duckdb.connect(str(path))
     con.execute(
         "create table schema_migrations ("
         " version integer primary key, name varchar not null, applied_at timestamptz not null)"
     )
-    for version, name, sql in migration_files()[:2]:
+    for version, name, sql in migration_files()[:last]:
         con.execute(sql)
         con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
     con.execute(
         "insert into surveys values ('s-1', 'i-1', 'c', 'chat', now(), 4, 9, 2, true, 'x', 'en',"
         " 0.5, 'positive', 1, null, null, now())"
     )
+    return con
+
+
+def test_migration_003_backfills_rows_written_before_it(tmp_path):
+    # A file as migrations 001-002 left it, with tags written by an older sink.
+    con = file_migrated_through(tmp_path / "old.duckdb", 2)
     for cause, department in [("a", "billing"), ("b", "billing"), ("c", "product")]:
         con.execute(
             "insert into feedback_tags values ('s-1', 'survey', 'i-1', now(), ?, ?, '', 0.5,"
@@ -236,18 +242,7 @@ def test_survey_v2_product_area_is_stored_and_v1_leaves_it_null(store):
 
 
 def test_migration_004_adds_product_area_to_a_file_with_surveys(tmp_path):
-    con = duckdb.connect(str(tmp_path / "before_v2.duckdb"))
-    con.execute(
-        "create table schema_migrations ("
-        " version integer primary key, name varchar not null, applied_at timestamptz not null)"
-    )
-    for version, name, sql in migration_files()[:3]:
-        con.execute(sql)
-        con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
-    con.execute(
-        "insert into surveys values ('s-1', 'i-1', 'c', 'chat', now(), 4, 9, 2, true, 'x', 'en',"
-        " 0.5, 'positive', 1, null, null, now())"
-    )
+    con = file_migrated_through(tmp_path / "before_v2.duckdb", 3)
     before = con.execute("select * from interactions").fetchall()
     assert apply_migrations(con)[0] == "004_survey_product_area.sql"
     assert con.execute("select event_id, product_area from surveys").fetchall() == [("s-1", None)]
