@@ -168,10 +168,10 @@ def run_job(
             restore()
             if reporter is not None:
                 reporter.set()
-        elapsed = time.monotonic() - started
-        if voc.stop_when_idle:
-            # The last idle wait is not work; leave it out of the rate.
-            elapsed = max(elapsed - voc.stop_when_idle, 1e-3)
+        # Up to the last acknowledgement: the idle wait before a --stop-when-idle
+        # stop, or a drain with nothing left to do, is not work.
+        finished = session.stats.last_acknowledged_at or time.monotonic()
+        elapsed = max(finished - started, 1e-3)
         return RunReport(session.stats.pulled, session.stats.acknowledged, elapsed)
     finally:
         session.mark_finished()

@@ -86,6 +86,8 @@ class PullStats:
     # Start of the current run of pulls that found every subscription empty; None
     # while messages keep coming (or while no pull was possible at all).
     empty_since: float | None = None
+    # When the newest acknowledgement went out: the end of the work, for rates.
+    last_acknowledged_at: float | None = None
 
 
 class PullSession:
@@ -268,6 +270,7 @@ class PullSession:
                 for ack_id in ack_ids:
                     pending.pop(ack_id, None)
                 self.stats.acknowledged += len(ack_ids)
+                self.stats.last_acknowledged_at = time.monotonic()
 
     def release_outstanding(self) -> int:
         """Hand everything still in flight back to Pub/Sub at once (deadline 0).
