@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -42,6 +42,9 @@ _LOGGER = logging.getLogger(__name__)
 # Short on purpose: it bounds how long a killed job's in-flight messages wait
 # before Pub/Sub delivers them again (they are extended every third of it).
 LEASE_SECONDS = 10
+
+# Pub/Sub's limit of ack ids in one acknowledge or modify_ack_deadline request.
+_ACK_REQUEST_MAX = 1000
 
 # The emulator and Pub/Sub both cap one pull; asking for more is harmless.
 _PULL_REQUEST_MAX = 1000
@@ -115,9 +118,9 @@ class PullSession:
         self.stop_when_idle_seconds = stop_when_idle_seconds
         self.stats = PullStats()
         self._lock = threading.Lock()
-        # subscription -> {ack_id: pulled_at}; what has been pulled, not acked.
-        self._outstanding: dict[str, dict[str, float]] = {s: {} for s in self.subscriptions}
-        self._stop_requested = threading.Event()
+        # subscription -> ack ids pulled but not yet acknowledged.
+        self._outstanding: dict[str, set[str]] = {s: set() for s in self.subscriptions}
+        # When a stop was asked (signal, idle limit, caller); None while running.
         self.stop_requested_at: float | None = None
         self._finished = threading.Event()
         self._client = None
@@ -141,17 +144,18 @@ class PullSession:
         """Stop pulling; the read ends once everything in flight is acknowledged."""
         if self.stop_requested_at is None:
             self.stop_requested_at = time.monotonic()
-        self._stop_requested.set()
 
     @property
     def stop_requested(self) -> bool:
-        return self._stop_requested.is_set()
+        return self.stop_requested_at is not None
+
+    def stopping_for(self) -> float:
+        """Seconds since a stop was asked; 0 while the job runs."""
+        asked = self.stop_requested_at
+        return 0.0 if asked is None else time.monotonic() - asked
 
     def mark_finished(self) -> None:
         self._finished.set()
-
-    def wait_finished(self, timeout: float | None = None) -> bool:
-        return self._finished.wait(timeout)
 
     @property
     def outstanding(self) -> int:
@@ -176,7 +180,7 @@ class PullSession:
             and self.idle_for() >= self.stop_when_idle_seconds
         ):
             self.request_stop()
-        return self._stop_requested.is_set() and self.outstanding == 0
+        return self.stop_requested and self.outstanding == 0
 
     # -- pulling ---------------------------------------------------------
 
@@ -187,7 +191,7 @@ class PullSession:
         passed since the first message of the batch, or when flow control says
         enough is in flight. An empty list means nothing was available.
         """
-        if self._stop_requested.is_set():
+        if self.stop_requested:
             return []
         self._ensure_lease_thread()
         batch: list[ReceivedMessage] = []
@@ -226,7 +230,6 @@ class PullSession:
             },
             timeout=30,
         )
-        now = time.monotonic()
         messages = []
         # The raw protobuf, not the proto-plus wrappers: converting every field
         # through proto-plus cost more than the pull itself (profiled).
@@ -234,7 +237,7 @@ class PullSession:
         with self._lock:
             pending = self._outstanding[subscription]
             for received in raw.received_messages:
-                pending[received.ack_id] = now
+                pending.add(received.ack_id)
                 message = received.message
                 messages.append(
                     ReceivedMessage(
@@ -260,15 +263,12 @@ class PullSession:
         for handle in handles:
             by_subscription.setdefault(handle.subscription, []).append(handle.ack_id)
         for subscription, ack_ids in by_subscription.items():
-            for start in range(0, len(ack_ids), 1000):
-                chunk = ack_ids[start : start + 1000]
+            for chunk in _chunks(ack_ids):
                 self.client.acknowledge(
                     request={"subscription": subscription, "ack_ids": chunk}, timeout=60
                 )
             with self._lock:
-                pending = self._outstanding.get(subscription, {})
-                for ack_id in ack_ids:
-                    pending.pop(ack_id, None)
+                self._outstanding.get(subscription, set()).difference_update(ack_ids)
                 self.stats.acknowledged += len(ack_ids)
                 self.stats.last_acknowledged_at = time.monotonic()
 
@@ -284,23 +284,35 @@ class PullSession:
             snapshot = {s: list(ids) for s, ids in self._outstanding.items() if ids}
             for ids in self._outstanding.values():
                 ids.clear()
-        released = 0
-        for subscription, ack_ids in snapshot.items():
-            for start in range(0, len(ack_ids), 1000):
-                chunk = ack_ids[start : start + 1000]
+        return self._set_deadlines(snapshot, 0)
+
+    def _set_deadlines(self, ack_ids_by_subscription: dict[str, list[str]], seconds: int) -> int:
+        """modify_ack_deadline for these messages; returns how many were changed.
+
+        Best effort on purpose: a lease that cannot be extended or released only
+        means a redelivery (which the sink's keys absorb), never a loss.
+        """
+        changed = 0
+        for subscription, ack_ids in ack_ids_by_subscription.items():
+            for chunk in _chunks(ack_ids):
                 try:
                     self.client.modify_ack_deadline(
                         request={
                             "subscription": subscription,
                             "ack_ids": chunk,
-                            "ack_deadline_seconds": 0,
+                            "ack_deadline_seconds": seconds,
                         },
                         timeout=30,
                     )
-                    released += len(chunk)
-                except Exception as error:  # they will be redelivered after the lease
-                    _LOGGER.warning("could not release leases on %s: %s", subscription, error)
-        return released
+                    changed += len(chunk)
+                except Exception as error:
+                    _LOGGER.warning(
+                        "could not set ack deadlines to %d s on %s: %s",
+                        seconds,
+                        subscription,
+                        error,
+                    )
+        return changed
 
     # -- lease extension ---------------------------------------------------
 
@@ -321,19 +333,13 @@ class PullSession:
         while not self._finished.wait(interval):
             with self._lock:
                 snapshot = {s: list(ids) for s, ids in self._outstanding.items() if ids}
-            for subscription, ack_ids in snapshot.items():
-                for start in range(0, len(ack_ids), 1000):
-                    try:
-                        self.client.modify_ack_deadline(
-                            request={
-                                "subscription": subscription,
-                                "ack_ids": ack_ids[start : start + 1000],
-                                "ack_deadline_seconds": self.ack_extension_seconds,
-                            },
-                            timeout=30,
-                        )
-                    except Exception as error:  # a lost lease means a redelivery, not a loss
-                        _LOGGER.warning("could not extend leases on %s: %s", subscription, error)
+            self._set_deadlines(snapshot, self.ack_extension_seconds)
+
+
+def _chunks(ack_ids: list[str]) -> Iterator[list[str]]:
+    """Pub/Sub takes at most 1,000 ack ids a request (acknowledge, modify_ack_deadline)."""
+    for start in range(0, len(ack_ids), _ACK_REQUEST_MAX):
+        yield ack_ids[start : start + _ACK_REQUEST_MAX]
 
 
 _SESSIONS: dict[str, PullSession] = {}

@@ -11,8 +11,6 @@ until it succeeds nothing is acknowledged.
 
 from __future__ import annotations
 
-import time
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -44,10 +42,8 @@ class WriteBundleFn(beam.DoFn):
     def _stopping_for_too_long(self) -> bool:
         """Keep retrying while the job runs; once it is asked to stop, only for a grace
         period, so a drain on a full disk ends (unacknowledged) instead of hanging."""
-        now = time.monotonic()
         return any(
-            session.stop_requested_at is not None
-            and now - session.stop_requested_at >= self.stop_grace
+            session.stop_requested and session.stopping_for() >= self.stop_grace
             for session in sessions_of(_ack_handles(self.pending))
         )
 
