@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable
-from contextlib import suppress
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -356,9 +356,7 @@ class DuckDBStore:
         if not rows:
             return []
         latest = list({row["dead_letter_id"]: row for row in rows}.values())
-        arrow = pa.Table.from_pylist(latest, schema=DEAD_LETTER_COLUMNS)
-        cur.register("voc_batch", arrow)
-        try:
+        with _registered(cur, latest, DEAD_LETTER_COLUMNS):
             known = {
                 row[0]
                 for row in cur.execute(
@@ -373,8 +371,6 @@ class DuckDBStore:
                 "exception_type = excluded.exception_type, stack = excluded.stack, "
                 "last_failed_at = excluded.received_at"
             )
-        finally:
-            cur.unregister("voc_batch")
         return [row["dead_letter_id"] for row in latest if row["dead_letter_id"] not in known]
 
     def _disconnect(self) -> None:
@@ -390,19 +386,25 @@ class DuckDBStore:
     ) -> list[str]:
         if not rows:
             return []
-        arrow = pa.Table.from_pylist(rows, schema=schema)
-        cur.register("voc_batch", arrow)
-        try:
+        with _registered(cur, rows, schema):
             returned = cur.execute(
                 f"insert or ignore into {table} by name select * from voc_batch returning {key}"
             ).fetchall()
-        finally:
-            cur.unregister("voc_batch")
         return [row[0] for row in returned]
 
     def close(self) -> None:
         with self.lock:
             self._disconnect()
+
+
+@contextmanager
+def _registered(cur, rows: list[dict[str, Any]], schema: pa.Schema) -> Iterator[None]:
+    """The rows as the Arrow view ``voc_batch`` for the statements inside the block."""
+    cur.register("voc_batch", pa.Table.from_pylist(rows, schema=schema))
+    try:
+        yield
+    finally:
+        cur.unregister("voc_batch")
 
 
 _STORES: dict[str, DuckDBStore] = {}
