@@ -235,12 +235,13 @@ def _cmd_generate(args, _argv, _beam) -> int:
                 file=sys.stderr,
             )
         from pipelines.publish import publish_messages
+        from transforms.retry_sink import first_line
 
         try:
             publish_messages(messages, args.project)
         except Exception as error:  # auth, missing topic, unreachable service
             raise UsageError(
-                f"voc generate: could not publish to project {args.project}: {_first_line(error)}"
+                f"voc generate: could not publish to project {args.project}: {first_line(error)}"
             ) from None
     elif args.out == "-":
         write_jsonl(messages, sys.stdout)
@@ -274,20 +275,21 @@ def _cmd_summary(args, _argv, _beam) -> int:
     import duckdb
 
     from pipelines.summary import department_summary, format_table, table_counts
+    from transforms.retry_sink import first_line
 
     if not Path(args.duckdb).is_file():
         raise UsageError(f"voc summary: --duckdb {args.duckdb}: no such file")
     try:
         con = duckdb.connect(args.duckdb, read_only=True)
     except duckdb.Error as error:
-        raise UsageError(f"voc summary: --duckdb {args.duckdb}: {_first_line(error)}") from None
+        raise UsageError(f"voc summary: --duckdb {args.duckdb}: {first_line(error)}") from None
     with con:
         try:
             print(format_table(*department_summary(con)))
             counts = table_counts(con)
         except duckdb.CatalogException as error:
             raise UsageError(
-                f"voc summary: {args.duckdb} has no voc tables ({_first_line(error)})"
+                f"voc summary: {args.duckdb} has no voc tables ({first_line(error)})"
             ) from None
     print()
     for table, count in counts.items():
@@ -337,6 +339,7 @@ def _cmd_dlq(args, _argv, _beam) -> int:
 
 def _replay(con, args) -> int:
     from pipelines import dead_letters
+    from transforms.retry_sink import first_line
 
     if args.dry_run:
         plan = dead_letters.plan_replay(
@@ -363,7 +366,7 @@ def _replay(con, args) -> int:
         except Exception as error:  # auth, missing topic, unreachable service
             raise UsageError(
                 f"voc dlq replay: could not publish to project {args.project}: "
-                f"{_first_line(error)}; nothing was marked replayed"
+                f"{first_line(error)}; nothing was marked replayed"
             ) from None
     for dead_letter_id, why in plan.skipped.items():
         print(f"voc dlq replay: skipped {dead_letter_id}: {why}", file=sys.stderr)
@@ -401,7 +404,7 @@ def _open_for_dlq(path: str):
     import duckdb
 
     from transforms.duckdb_store import apply_migrations
-    from transforms.retry_sink import transient_reason
+    from transforms.retry_sink import first_line, transient_reason
 
     if not Path(path).is_file():
         raise UsageError(f"voc dlq: --duckdb {path}: no such file")
@@ -409,15 +412,10 @@ def _open_for_dlq(path: str):
         con = duckdb.connect(path)
         apply_migrations(con)
     except duckdb.Error as error:
-        why = transient_reason(error) or _first_line(error)
+        why = transient_reason(error) or first_line(error)
         hint = "; stop the job first (SIGTERM drains it)" if "locked" in why else ""
         raise UsageError(f"voc dlq: --duckdb {path}: {why}{hint}") from None
     return con
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _require_existing_parent(path: str, flag: str) -> None:

@@ -94,9 +94,7 @@ def _check_sink(config: JobConfig) -> None:
     try:
         retry_transient(store.open, what=f"opening --duckdb {config.duckdb}")
     except Exception as error:  # duckdb raises IOException, InvalidInputException, ...
-        raise ConfigError(
-            f"--duckdb {config.duckdb}: {first_line(str(error)) or type(error).__name__}"
-        ) from None
+        raise ConfigError(f"--duckdb {config.duckdb}: {first_line(error, 300)}") from None
 
 
 def _check_subscriptions(session: PullSession) -> None:

@@ -76,16 +76,18 @@ def transient_reason(error: BaseException) -> str | None:
         return f"the DuckDB file is locked by another process{who}"
     if "database has been invalidated" in text:
         return "the database was invalidated by an earlier I/O error; reopening it"
-    if isinstance(error, (duckdb.IOException, duckdb.FatalException)):
-        return f"I/O error: {first_line(text)}"
-    if isinstance(error, duckdb.TransactionException) and "Could not write" in text:
-        return f"I/O error: {first_line(text)}"
+    if isinstance(error, (duckdb.IOException, duckdb.FatalException)) or (
+        isinstance(error, duckdb.TransactionException) and "Could not write" in text
+    ):
+        return f"I/O error: {first_line(error, 300)}"
     return None
 
 
-def first_line(text: str) -> str:
-    stripped = text.strip()
-    return stripped.splitlines()[0][:300] if stripped else ""
+def first_line(error: BaseException, limit: int | None = None) -> str:
+    """The line of an error a person reads (DuckDB and gRPC errors run to several)."""
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line[:limit] if limit else line
 
 
 def retry_transient(
