@@ -64,6 +64,7 @@ def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float]
 def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
     from apache_beam.options.pipeline_options import PipelineOptions
 
+    from pipelines.options import job_flags
     from pipelines.streaming import run_job
 
     started: list[float] = []
@@ -77,14 +78,8 @@ def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
 
         threading.Thread(target=watch, name="bench-watch", daemon=True).start()
 
-    options = PipelineOptions(
-        [
-            f"--project={args.project}",
-            f"--surveys-subscription={args.subscriptions[0]}",
-            f"--notes-subscription={args.subscriptions[1]}",
-            f"--duckdb={args.db}",
-        ]
-    )
+    subscriptions = dict(zip(("surveys", "agent-notes"), args.subscriptions, strict=True))
+    options = PipelineOptions(job_flags(args.project, subscriptions, args.db))
     run_job(options, on_running=watch_then_stop)
     return started[0]
 

@@ -40,6 +40,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.generate import GeneratedMessage, generate_events
+from pipelines.options import job_flags
 from pipelines.publish import publish_messages
 
 _COMMITTED = re.compile(r"committed\s+([\d,]+)")
@@ -270,10 +271,7 @@ def run_chaos(
 
     env = dict(os.environ, PUBSUB_EMULATOR_HOST=emulator_address)
     argv = [
-        f"--project={project}",
-        f"--surveys-subscription={subscriptions['surveys']}",
-        f"--notes-subscription={subscriptions['agent-notes']}",
-        f"--duckdb={duckdb_path}",
+        *job_flags(project, subscriptions, duckdb_path),
         f"--max-batch={max_batch}",
         "--progress-every=0.1",
     ]

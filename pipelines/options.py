@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +151,17 @@ class JobConfig:
 
 def subscription_path(project: str, name: str) -> str:
     return name if name.startswith("projects/") else f"projects/{project}/subscriptions/{name}"
+
+
+def job_flags(project: str, subscriptions: Mapping[str, str], duckdb: str | Path) -> list[str]:
+    """The flags that point a job at a project, its two subscriptions (keyed by topic,
+    as in TOPOLOGY) and a DuckDB file: for the harnesses that start jobs themselves."""
+    return [
+        f"--project={project}",
+        f"--surveys-subscription={subscriptions['surveys']}",
+        f"--notes-subscription={subscriptions['agent-notes']}",
+        f"--duckdb={duckdb}",
+    ]
 
 
 def check_flags(argv: list[str]) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import duckdb
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.chaos import JobProcess
 from pipelines.demo import run_demo
 from pipelines.generate import generate_events
+from pipelines.options import job_flags
 from pipelines.publish import publish_messages
 from pipelines.streaming import run_job
 
@@ -42,42 +42,23 @@ def test_sigterm_drains_in_flight_work_and_exits_zero(pubsub_emulator, pubsub_to
     messages, report = generate_events(3000, seed=5)
     publish_messages(messages, pubsub_topology.project, topics=pubsub_topology.topics)
     db = tmp_path / "voc.duckdb"
-    env = dict(os.environ, PUBSUB_EMULATOR_HOST=pubsub_emulator.address)
-    job = subprocess.Popen(
-        [
-            sys.executable, "-m", "pipelines.cli", "run",
-            f"--project={pubsub_topology.project}",
-            f"--surveys-subscription={pubsub_topology.subscriptions['surveys']}",
-            f"--notes-subscription={pubsub_topology.subscriptions['agent-notes']}",
-            f"--duckdb={db}", "--max-batch=200", "--progress-every=0.5",
-        ],
-        stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+    flags = job_flags(pubsub_topology.project, pubsub_topology.subscriptions, db)
+    job = JobProcess(
+        [*flags, "--max-batch=200", "--progress-every=0.5"],
+        dict(os.environ, PUBSUB_EMULATOR_HOST=pubsub_emulator.address),
+    )
     # Wait until the job has committed something, then ask it to stop mid-stream.
     deadline = time.monotonic() + 60
-    progress = ""
-    while time.monotonic() < deadline:
-        progress = job.stderr.readline()
-        if "committed" in progress and " 0  in flight" not in progress.split("committed")[1][:12]:
-            break
-    job.send_signal(signal.SIGTERM)
-    _, rest = job.communicate(timeout=60)
-    assert job.returncode == 0, rest
+    while job.committed == 0 and job.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.process.send_signal(signal.SIGTERM)
+    assert job.wait(timeout=60) == 0, "\n".join(job.lines)
+    rest = "\n".join(job.lines)
     assert "SIGTERM: draining" in rest
     assert "Traceback" not in rest
 
     # Restart: whatever the first run had not committed is still on the subscription.
-    run_job(
-        PipelineOptions(
-            [
-                f"--project={pubsub_topology.project}",
-                f"--surveys-subscription={pubsub_topology.subscriptions['surveys']}",
-                f"--notes-subscription={pubsub_topology.subscriptions['agent-notes']}",
-                f"--duckdb={db}",
-                "--stop-when-idle=1.5",
-            ]
-        )
-    )
+    run_job(PipelineOptions([*flags, "--stop-when-idle=1.5"]))
     with duckdb.connect(str(db), read_only=True) as con:
         counts = con.execute(
             "select (select count(*) from surveys), (select count(*) from agent_notes), "

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.chaos import JobProcess, compare, expected_outcome, observed_outcome
 from pipelines.generate import generate_events
+from pipelines.options import job_flags
 from pipelines.publish import publish_messages
 from tests.transforms.helpers import DuckDBLockHolder
 
@@ -21,15 +22,9 @@ pytestmark = pytest.mark.integration
 
 
 def start_job(topology, emulator, db: str, *extra: str) -> JobProcess:
-    argv = [
-        f"--project={topology.project}",
-        f"--surveys-subscription={topology.subscriptions['surveys']}",
-        f"--notes-subscription={topology.subscriptions['agent-notes']}",
-        f"--duckdb={db}",
-        "--progress-every=0.2",
-        *extra,
-    ]
-    return JobProcess(argv, dict(os.environ, PUBSUB_EMULATOR_HOST=emulator.address))
+    flags = job_flags(topology.project, topology.subscriptions, db)
+    env = dict(os.environ, PUBSUB_EMULATOR_HOST=emulator.address)
+    return JobProcess([*flags, "--progress-every=0.2", *extra], env)
 
 
 def publish(topology, n: int, seed: int):

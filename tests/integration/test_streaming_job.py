@@ -9,6 +9,7 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.generate import generate_events
+from pipelines.options import job_flags
 from pipelines.publish import publish_messages
 from pipelines.streaming import run_job
 
@@ -21,10 +22,7 @@ CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 def job_options(topology, db_path, *extra: str) -> PipelineOptions:
     return PipelineOptions(
         [
-            f"--project={topology.project}",
-            f"--surveys-subscription={topology.subscriptions['surveys']}",
-            f"--notes-subscription={topology.subscriptions['agent-notes']}",
-            f"--duckdb={db_path}",
+            *job_flags(topology.project, topology.subscriptions, db_path),
             "--stop-when-idle=1.5",
             "--max-linger=0.2",
             *extra,
