@@ -40,14 +40,14 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+
+from transforms.contracts import compile_contract, contract_file_name, contracts_folder
 
 __all__ = [
     "CONTRACT_FILE",
@@ -56,8 +56,8 @@ __all__ = [
     "compatibility_problems",
 ]
 
-# parse_event loads f"{event_type}.v{int(schema_version)}.json", so a leading
-# zero or a version 0 names a file it would never load.
+# parse_event loads contract_file_name(event_type, int(schema_version)), so a
+# leading zero or a version 0 names a file it would never load.
 CONTRACT_FILE = re.compile(r"^(?P<event_type>[a-z][a-z0-9_]*)\.v(?P<version>[1-9][0-9]*)\.json$")
 
 # Keywords that never change which messages are accepted (for format, see above).
@@ -543,13 +543,9 @@ def _version_label(schema: Any) -> str:
 # --------------------------------------------------------------------------- files
 
 
-def _packaged_schemas() -> Traversable:
-    return resources.files("schemas")
-
-
 def _as_folder(folder: str | os.PathLike[str] | Traversable | None) -> Traversable:
     if folder is None:
-        return _packaged_schemas()
+        return contracts_folder()
     if isinstance(folder, str | os.PathLike):
         return Path(folder)
     return folder
@@ -571,10 +567,10 @@ def _load(entry: Traversable, event_type: str, version: int) -> tuple[dict | Non
         return None, [f"{name}: not a valid JSON Schema: {problem}"]
     problems = []
     try:
-        # The pipeline validates with fastjsonschema; a regex only Python's re
-        # rejects would make every message of this version fail at runtime.
-        fastjsonschema.compile(schema, use_formats=False)
-    except Exception as error:  # it raises several unrelated types
+        # Compiled exactly as the pipeline will: a regex only Python's re rejects
+        # would make every message of this version fail at runtime.
+        compile_contract(schema)
+    except Exception as error:  # fastjsonschema raises several unrelated types
         problems.append(f"{name}: the pipeline's validator cannot compile it: {error}")
     for keyword, expected in (
         ("$id", f"voc/{event_type}/{version}"),
@@ -662,7 +658,7 @@ def check_candidate(path: str | os.PathLike[str]) -> list[str]:
     if schema is None:
         return problems
 
-    shipped = _packaged_schemas()
+    shipped = contracts_folder()
     same_version = shipped / name
     if same_version.is_file() and _read_json(same_version) != schema:
         problems.append(
@@ -671,7 +667,7 @@ def check_candidate(path: str | os.PathLike[str]) -> list[str]:
         )
     if version == 1:
         return problems
-    previous = shipped / f"{event_type}.v{version - 1}.json"
+    previous = shipped / contract_file_name(event_type, version - 1)
     if not previous.is_file():
         shipped_versions = sorted(
             int(found["version"])
@@ -680,7 +676,7 @@ def check_candidate(path: str | os.PathLike[str]) -> list[str]:
         )
         expected = (
             f"the latest shipped is v{shipped_versions[-1]}, so the next is "
-            f"{event_type}.v{shipped_versions[-1] + 1}.json"
+            f"{contract_file_name(event_type, shipped_versions[-1] + 1)}"
             if shipped_versions
             else f"no {event_type} contract ships yet, so start at {event_type}.v1.json"
         )

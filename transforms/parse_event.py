@@ -20,14 +20,13 @@ import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import apache_beam as beam
 import fastjsonschema
 from apache_beam.metrics import Metrics
-from jsonschema import Draft202012Validator, FormatChecker
 
+from transforms.contracts import Contract, compile_contract, contract_file_name, contracts_folder
 from transforms.pull_pubsub import AckHandle, ReceivedMessage
 
 EVENT_TYPES = ("survey", "agent_note")
@@ -37,7 +36,7 @@ REQUIRED_ATTRIBUTES = ("event_type", "schema_version", "event_time")
 # Set by `voc dlq replay` on a re-published dead letter: the dead_letter_id it replays.
 REPLAY_ATTRIBUTE = "voc_replay_of"
 # Longest error text kept in a dead letter; the raw bytes are kept whole.
-_MAX_ERROR_CHARS = 2000
+MAX_ERROR_CHARS = 2000
 # Every reason parse_message rejects a message with. A closed set so dead letters can be
 # grouped and alerted on; a dead letter whose reason is not in it (an exception type
 # name) is a bug in this module, not a bad message.
@@ -129,7 +128,7 @@ def to_dead_letter(message: ReceivedMessage, stage: str, error: Exception) -> De
         dead_letter_id=dead_letter_id(message),
         stage=stage,
         reason=reason,
-        error=str(error)[:_MAX_ERROR_CHARS],
+        error=str(error)[:MAX_ERROR_CHARS],
         exception_type=type(error).__name__,
         stack="" if isinstance(error, InvalidMessage) else _short_stack(error),
         data=message.data,
@@ -142,39 +141,20 @@ def to_dead_letter(message: ReceivedMessage, stage: str, error: Exception) -> De
 
 
 def _short_stack(error: Exception) -> str:
-    return "".join(traceback.format_exception(error, limit=-8))[-_MAX_ERROR_CHARS:]
-
-
-@dataclass(frozen=True)
-class Contract:
-    """One event contract, compiled twice on purpose.
-
-    ``check`` is fastjsonschema's generated code (~2 us an event, 25x faster than
-    jsonschema): every event pays it. ``explain`` is jsonschema, which names every
-    problem with its path; only rejected events pay for it.
-    """
-
-    check: Any
-    explain: Draft202012Validator
+    return "".join(traceback.format_exception(error, limit=-8))[-MAX_ERROR_CHARS:]
 
 
 @cache
 def contract_for(event_type: str, schema_version: int) -> Contract:
     """The compiled contract; cached because compiling is slow."""
-    name = f"{event_type}.v{schema_version}.json"
-    schema_file = resources.files("schemas") / name
+    name = contract_file_name(event_type, schema_version)
+    schema_file = contracts_folder() / name
     if not schema_file.is_file():
         raise InvalidMessage(
             "unknown_schema_version",
             f"no contract {name} for event_type={event_type!r} schema_version={schema_version}",
         )
-    schema = json.loads(schema_file.read_text(encoding="utf-8"))
-    # Formats are not checked by either: event times are parsed (and rejected with
-    # their own reason) below, which is stricter than a format regex.
-    return Contract(
-        check=fastjsonschema.compile(schema, use_formats=False),
-        explain=Draft202012Validator(schema, format_checker=FormatChecker()),
-    )
+    return compile_contract(json.loads(schema_file.read_text(encoding="utf-8")))
 
 
 def _schema_problem(contract: Contract, payload: dict, event_type: str, version: int) -> str | None:
@@ -232,7 +212,7 @@ def parse_timestamp(value: str) -> datetime:
 # A schema_version attribute is a plain decimal number. int() alone would also take
 # " 1", "01", "+1", "1_0" or non-ASCII digits, and hundreds of digits would reach the
 # filesystem as a file name too long to look up.
-_SCHEMA_VERSION = re.compile(r"0|[1-9][0-9]{0,8}")
+SCHEMA_VERSION = re.compile(r"0|[1-9][0-9]{0,8}")
 # An escaped UTF-16 surrogate in a JSON string; only then can a decoded string hold a
 # lone surrogate, which cannot be encoded as UTF-8 and would fail the sink's batch.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -317,7 +297,7 @@ def parse_message(message: ReceivedMessage) -> FeedbackEvent:
             "unknown_event_type",
             f"event_type={event_type[:64]!r}; expected one of {', '.join(EVENT_TYPES)}",
         )
-    if not _SCHEMA_VERSION.fullmatch(attributes["schema_version"]):
+    if not SCHEMA_VERSION.fullmatch(attributes["schema_version"]):
         raise InvalidMessage(
             "unknown_schema_version",
             f"schema_version={attributes['schema_version'][:64]!r} is not a plain version number",
