@@ -33,13 +33,17 @@ from typing import Any
 
 from pipelines.generate import generate_events
 from transforms.match_root_causes import Taxonomy
-from transforms.parse_event import REJECTION_REASONS, InvalidMessage, parse_message
+from transforms.parse_event import (
+    EVENT_TIME_FIELD,
+    MAX_ERROR_CHARS,
+    REJECTION_REASONS,
+    InvalidMessage,
+    parse_message,
+)
 from transforms.pull_pubsub import ReceivedMessage
 from transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
 
 DEFAULT_EXAMPLES = 100_000
-# Longest detail an InvalidMessage may carry: what a dead letter keeps of its error.
-MAX_DETAIL_CHARS = 2000
 # How much of an input's repr a report shows; enough to rebuild it by hand.
 REPR_CHARS = 600
 # Messages the mutations start from. The generator is deterministic, so a seed
@@ -50,8 +54,6 @@ HUGE_RATE = 0.0005
 MAX_TEXT_RATE = 0.002
 HUGE_CHARS = 10_000_000
 MAX_TEXT_CHARS = 20_000  # the contracts' maxLength for comment and note
-
-TIME_FIELD = {"survey": "submitted_at", "agent_note": "created_at"}
 
 
 @dataclass
@@ -327,7 +329,7 @@ def _members(sample: Sample) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def _set_raw(payload: dict[str, Any], key: str, raw_value: str) -> bytes:
+def set_raw_field(payload: dict[str, Any], key: str, raw_value: str) -> bytes:
     """The payload with ``key`` set to a raw JSON text (which json.dumps could not write)."""
     members = [f"{json.dumps(k)}:{json.dumps(v)}" for k, v in payload.items() if k != key]
     members.append(f"{json.dumps(key)}:{raw_value}")
@@ -338,7 +340,7 @@ def swap_field_type(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
     payload = _members(sample)
     if not payload:
         return False
-    sample.data = _set_raw(payload, rng.choice(list(payload)), rng.choice(RAW_VALUES))
+    sample.data = set_raw_field(payload, rng.choice(list(payload)), rng.choice(RAW_VALUES))
     return True
 
 
@@ -356,7 +358,7 @@ def add_field(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
     if payload is None:
         return False
     key = rng.choice(("extra", "EVENT_ID", "event_id ", "", "product_area", "\u00e9"))
-    sample.data = _set_raw(payload, key, rng.choice(RAW_VALUES))
+    sample.data = set_raw_field(payload, key, rng.choice(RAW_VALUES))
     return True
 
 
@@ -381,7 +383,7 @@ def lone_surrogate(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
     surrogate = f"\\u{rng.randint(0xD800, 0xDFFF):04x}"
     text = json.dumps(payload[key])
     at = rng.randint(1, len(text) - 1)
-    sample.data = _set_raw(payload, key, text[:at] + surrogate + text[at:])
+    sample.data = set_raw_field(payload, key, text[:at] + surrogate + text[at:])
     return True
 
 
@@ -392,7 +394,7 @@ def out_of_range_number(rng: random.Random, sample: Sample, _: Ingredients) -> b
     numbers = [key for key, value in payload.items() if isinstance(value, int | float)]
     key = rng.choice(numbers or list(payload))
     value = rng.choice(("-1", "0", "6", "11", "101", "86401", "1e400", "NaN", "9" * 4301, "2.0"))
-    sample.data = _set_raw(payload, key, value)
+    sample.data = set_raw_field(payload, key, value)
     return True
 
 
@@ -403,7 +405,7 @@ def deep_nesting(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
     # Around the parser's recursion limit is where parsing succeeds but explaining fails.
     depth = rng.randint(900, 1000) if rng.random() < 0.5 else rng.choice((10, 500, 5000, 100_000))
     opener, inner, closer = rng.choice((("[", "", "]"), ('{"a":', "1", "}")))
-    sample.data = _set_raw(
+    sample.data = set_raw_field(
         payload, rng.choice(list(payload)), opener * depth + inner + closer * depth
     )
     return True
@@ -414,7 +416,7 @@ def garble_time(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
     if payload is None:
         return False
     event_type = sample.attributes.get("event_type", "survey")
-    key = TIME_FIELD.get(event_type, "submitted_at")
+    key = EVENT_TIME_FIELD.get(event_type, "submitted_at")
     payload[key] = rng.choice(ODD_TIMES)
     sample.data = json.dumps(payload).encode()
     return True
@@ -520,8 +522,8 @@ def contract_problem(error: InvalidMessage) -> str | None:
     detail = error.detail
     if not isinstance(detail, str) or not detail.strip():
         return "detail is empty"
-    if len(detail) > MAX_DETAIL_CHARS:
-        return f"detail has {len(detail)} characters (limit {MAX_DETAIL_CHARS})"
+    if len(detail) > MAX_ERROR_CHARS:
+        return f"detail has {len(detail)} characters (limit {MAX_ERROR_CHARS})"
     if len(detail.splitlines()) != 1:
         return "detail is not one line"
     try:

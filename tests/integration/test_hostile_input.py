@@ -12,7 +12,12 @@ from pipelines.publish import publish_messages
 from pipelines.streaming import run_job
 from tests.fuzz.fuzz_parser import Ingredients, base_messages, make_sample
 from tests.integration.test_streaming_job import job_options
-from transforms.parse_event import REJECTION_REASONS, InvalidMessage, parse_message
+from transforms.parse_event import (
+    MAX_ERROR_CHARS,
+    REJECTION_REASONS,
+    InvalidMessage,
+    parse_message,
+)
 from transforms.pull_pubsub import ReceivedMessage
 
 pytestmark = pytest.mark.integration
@@ -65,4 +70,4 @@ def test_fuzzed_messages_end_as_one_fact_or_one_dead_letter_each(pubsub_topology
     assert {row[0] for row in dead} == rejected and len(dead) == len(rejected)
     for _, stage, reason, error in dead:
         assert stage == "parse" and reason in REJECTION_REASONS
-        assert error and "\n" not in error and len(error) <= 2000
+        assert error and "\n" not in error and len(error) <= MAX_ERROR_CHARS

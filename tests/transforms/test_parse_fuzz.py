@@ -19,7 +19,6 @@ import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import apache_beam as beam
@@ -29,11 +28,15 @@ from hypothesis import strategies as st
 
 from pipelines.generate import generate_events
 from tests.fuzz import fuzz_parser
+from transforms.check_schema_compatibility import _json_type
+from transforms.contracts import contract_file_name, contracts_folder
 from transforms.parse_event import (
     EVENT_TIME_FIELD,
     EVENT_TYPES,
+    MAX_ERROR_CHARS,
     REJECTION_REASONS,
     REQUIRED_ATTRIBUTES,
+    SCHEMA_VERSION,
     DeadLetter,
     FeedbackEvent,
     InvalidMessage,
@@ -54,9 +57,6 @@ FUZZ = settings(
 )
 FEWER = settings(FUZZ, max_examples=100)
 
-MAX_DETAIL_CHARS = 2000  # what a dead letter keeps of its error text
-HUGE_CHARS = 10_000_000
-
 
 # ---------------------------------------------------------------------------
 # Inputs
@@ -73,20 +73,21 @@ def real_messages() -> tuple[ReceivedMessage, ...]:
 @cache
 def huge_text() -> str:
     """One 10 MB string shared by every test that needs it: building it is the slow part."""
-    return ("call 020 7946 0958 about order 12345; " * (HUGE_CHARS // 37 + 1))[:HUGE_CHARS]
+    huge = fuzz_parser.HUGE_CHARS
+    return ("call 020 7946 0958 about order 12345; " * (huge // 37 + 1))[:huge]
 
 
 @cache
 def contract(event_type: str) -> dict[str, Any]:
-    text = (resources.files("schemas") / f"{event_type}.v1.json").read_text(encoding="utf-8")
+    text = (contracts_folder() / contract_file_name(event_type, 1)).read_text(encoding="utf-8")
     return json.loads(text)
 
 
 def contract_exists(event_type: str, version: str) -> bool:
     """Whether the parser would find a contract: a plain number naming an existing file."""
-    if not re.fullmatch(r"0|[1-9][0-9]{0,8}", version):
+    if not SCHEMA_VERSION.fullmatch(version):
         return False
-    return (resources.files("schemas") / f"{event_type}.v{version}.json").is_file()
+    return (contracts_folder() / contract_file_name(event_type, int(version))).is_file()
 
 
 def with_data(message: ReceivedMessage, data: bytes) -> ReceivedMessage:
@@ -99,10 +100,7 @@ def with_payload(message: ReceivedMessage, payload: dict[str, Any]) -> ReceivedM
 
 def with_raw_field(message: ReceivedMessage, field: str, raw_json: str) -> ReceivedMessage:
     """The message with ``field`` set to a JSON text json.dumps could not write."""
-    payload = json.loads(message.data)
-    members = [f"{json.dumps(k)}:{json.dumps(v)}" for k, v in payload.items() if k != field]
-    members.append(f"{json.dumps(field)}:{raw_json}")
-    return with_data(message, ("{" + ",".join(members) + "}").encode("utf-8", "surrogatepass"))
+    return with_data(message, fuzz_parser.set_raw_field(json.loads(message.data), field, raw_json))
 
 
 def event_type_of(message: ReceivedMessage) -> str:
@@ -134,12 +132,9 @@ json_values = st.recursive(
 
 
 def assert_well_formed(error: InvalidMessage) -> None:
-    assert error.reason in REJECTION_REASONS, error.reason
-    detail = error.detail
-    assert isinstance(detail, str) and detail.strip(), repr(error)
-    assert len(detail) <= MAX_DETAIL_CHARS, len(detail)
-    assert len(detail.splitlines()) == 1, detail
-    detail.encode("utf-8")  # storable in the dead-letter table
+    """A known reason and one bounded, storable line of detail (the fuzz run's rule)."""
+    problem = fuzz_parser.contract_problem(error)
+    assert problem is None, f"{problem}: {error!r}"
     assert str(error).startswith(f"{error.reason}: ")
 
 
@@ -160,7 +155,7 @@ def outcome(message: ReceivedMessage) -> FeedbackEvent | InvalidMessage:
         dead = output.value
         assert isinstance(dead, DeadLetter)
         assert (dead.reason, dead.stage, dead.data) == (error.reason, "parse", message.data)
-        assert len(dead.error) <= MAX_DETAIL_CHARS
+        assert len(dead.error) <= MAX_ERROR_CHARS
         return error
     [output] = list(ParseEventsFn().process(message))
     assert isinstance(output, beam.window.TimestampedValue)
@@ -259,20 +254,6 @@ def test_invalid_utf8_is_reported_at_its_byte(
     error = rejected(with_data(message, message.data[:at] + junk + message.data[at:]))
     assert error.reason == "invalid_utf8"
     assert f"at byte {at}" in error.detail
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return "integer"  # JSON Schema counts 3.0 as an integer
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 @FUZZ
