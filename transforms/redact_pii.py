@@ -279,7 +279,6 @@ _PHONE_CANDIDATE = re.compile(
 _PHONE_CHUNK = re.compile(r"\S+")
 _NON_DIGITS = re.compile(r"[^0-9]+")
 _DASH_OR_DOT = re.compile(r"[0-9][.\-][0-9]")
-_PUNCTUATED = re.compile(r"[.\-()+]")
 _DATE_SHAPE = re.compile(
     r"\(?(?:[0-9]{4}[.\-][0-9]{1,2}[.\-][0-9]{1,2}|[0-9]{1,2}[.\-][0-9]{1,2}[.\-][0-9]{2,4})\)?"
 )
