@@ -151,9 +151,18 @@ class Taxonomy:
     causes: tuple[Cause, ...]
     _index: _Index = field(init=False, repr=False, compare=False)
     _departments_by_cause: dict[str, str] = field(init=False, repr=False, compare=False)
+    # (cause index, note field, threshold) for every signal, in cause order: most
+    # causes have none, so an event with signals checks only these.
+    _signal_rules: tuple[tuple[int, str, float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", _build_index(self.causes))
+        rules = tuple(
+            (cause_index, SIGNAL_FIELDS[name], threshold)
+            for cause_index, cause in enumerate(self.causes)
+            for name, threshold in cause.signals.items()
+        )
+        object.__setattr__(self, "_signal_rules", rules)
         routes = {cause.id: cause.department for cause in self.causes}
         routes[UNCLASSIFIED] = TRIAGE_DEPARTMENT
         object.__setattr__(self, "_departments_by_cause", routes)
@@ -195,13 +204,12 @@ def match_root_causes(
     if text:
         _collect_text_evidence(text, taxonomy._index, evidence)
     if signals:
-        for cause_index, cause in enumerate(causes):
-            for signal_name, threshold in cause.signals.items():
-                value = signals.get(SIGNAL_FIELDS[signal_name])
-                if _reaches(value, threshold):
-                    found = evidence.setdefault(cause_index, [])
-                    if len(found) < MAX_EVIDENCE:
-                        found.append(f"{SIGNAL_FIELDS[signal_name]}={_format_number(value)}")
+        for cause_index, note_field, threshold in taxonomy._signal_rules:
+            value = signals.get(note_field)
+            if _reaches(value, threshold):
+                found = evidence.setdefault(cause_index, [])
+                if len(found) < MAX_EVIDENCE:
+                    found.append(f"{note_field}={_format_number(value)}")
     if not evidence:
         return [CauseMatch(UNCLASSIFIED, TRIAGE_DEPARTMENT, "")]
     return [

@@ -18,7 +18,13 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.match_root_causes import CauseMatch, Taxonomy, load_taxonomy, match_root_causes
+from transforms.match_root_causes import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
+from transforms.match_root_causes import (
+    CauseMatch,
+    Taxonomy,
+    load_taxonomy,
+    match_root_causes,
+)
 from transforms.parse_event import FeedbackEvent, to_dead_letter
 from transforms.redact_pii import redact_counts
 from transforms.score_sentiment import SentimentScore, score_sentiment
@@ -26,7 +32,7 @@ from transforms.score_sentiment import SentimentScore, score_sentiment
 # Which payload field holds each event type's free text.
 TEXT_FIELD = {"survey": "comment", "agent_note": "note"}
 # Agent-note fields the taxonomy's signals may test.
-SIGNAL_FIELDS = ("hold_seconds", "transfers", "handle_seconds")
+SIGNAL_FIELDS = tuple(CAUSE_SIGNAL_FIELDS.values())
 
 
 @dataclass(frozen=True)

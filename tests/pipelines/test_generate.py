@@ -39,6 +39,7 @@ from transforms.match_root_causes import (
     load_taxonomy,
     match_root_causes,
 )
+from transforms.tag_feedback import SIGNAL_FIELDS
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
 # Every contract on disk, keyed by the (event_type, schema_version) attributes that pick it.
@@ -72,7 +73,7 @@ def text_and_signals(message: GeneratedMessage) -> tuple[str, dict | None]:
     body = payload(message)
     if message.event_type == "survey":
         return body["comment"], None
-    signals = {key: body[key] for key in ("hold_seconds", "transfers", "handle_seconds")}
+    signals = {key: body[key] for key in SIGNAL_FIELDS}
     return body["note"], signals
 
 
