@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from transforms.normalize_text import fold_apostrophes
+
 __all__ = [
     "MAX_EVIDENCE",
     "SIGNAL_FIELDS",
@@ -65,11 +67,6 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = frozenset({"version", "departments", "causes"})
 _CAUSE_KEYS = frozenset({"id", "description", "department", "patterns", "signals"})
 _REQUIRED_CAUSE_KEYS = ("id", "description", "department")
-
-# Phone keyboards type U+2019 for ', so folding it lets taxonomy authors write only '.
-# Each fold maps one character to one character, keeping match offsets valid for
-# slicing evidence out of the original text.
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 # A few non-ASCII characters match ASCII letters under re.IGNORECASE although their
 # str.lower() is not that letter (the long s U+017F matches "s", the dotless i
@@ -227,7 +224,7 @@ def _collect_text_evidence(text: str, index: _Index, evidence: dict[int, list[st
         folded = text
         use_prefilter = True
     else:
-        folded = text.translate(_APOSTROPHES)
+        folded = fold_apostrophes(text)
         use_prefilter = _FOLDS_ONTO_ASCII.search(text) is None
     lowered = folded.lower() if use_prefilter else ""
     spans: dict[int, list[tuple[int, int]]] = {}

@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from transforms.normalize_text import fold_apostrophes
+
 # Where NLTK looks for the lexicon, relative to a directory on nltk.data.path.
 LEXICON_ZIP = Path("sentiment") / "vader_lexicon.zip"
 LEXICON_MEMBER = "vader_lexicon/vader_lexicon.txt"
@@ -332,7 +334,9 @@ def score_sentiment(text: str) -> SentimentScore:
     if not text or not text.strip():
         return SentimentScore(0.0, "neutral")
     analyzers = _get_analyzers()
-    prepared = join_phrases(truncate_for_scoring(text), analyzers.phrase_pattern)
+    # Folded so VADER's negation rules see "isn't" however the apostrophe was typed.
+    folded = fold_apostrophes(truncate_for_scoring(text))
+    prepared = join_phrases(folded, analyzers.phrase_pattern)
     compound = float(analyzers.domain.polarity_scores(prepared)["compound"])
     return SentimentScore(compound, label_for_compound(compound))
 

@@ -29,6 +29,7 @@ from transforms.match_root_causes import (
     match_root_causes,
     parse_taxonomy,
 )
+from transforms.normalize_text import fold_apostrophes
 
 
 @functools.cache
@@ -586,7 +587,7 @@ def test_taxonomy_pickles_for_distributed_workers(taxonomy: Taxonomy) -> None:
 
 def brute_force(text: str, taxonomy: Taxonomy) -> set[str]:
     """What running every pattern over the text finds: the prefilter must agree exactly."""
-    folded = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"}))
+    folded = fold_apostrophes(text)
     found = {cause.id for cause in taxonomy.causes if any(p.search(folded) for p in cause.patterns)}
     return found or {UNCLASSIFIED}
 

@@ -331,3 +331,12 @@ def test_analyzers_built_once_across_threads(monkeypatch: pytest.MonkeyPatch) ->
     assert len(calls) == 1
     assert len(results) == 8
     assert len(set(results)) == 1
+
+
+@pytest.mark.parametrize("apostrophe", ["\u2019", "\u2018", "\u02bc"])
+def test_negation_holds_however_the_apostrophe_is_typed(apostrophe: str) -> None:
+    # Phone keyboards type U+2019; VADER's negation rules only know "n't" with '.
+    typed = score_sentiment(f"The agent isn{apostrophe}t helpful")
+    plain = score_sentiment("The agent isn't helpful")
+    assert typed == plain
+    assert plain.label == "negative"
