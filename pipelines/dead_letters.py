@@ -29,10 +29,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.generate import TOPIC_FOR_EVENT_TYPE
 from transforms.parse_event import REPLAY_ATTRIBUTE
-
-# Which topic carries each event type (the reverse of the pipeline's subscriptions).
-TOPIC_FOR_EVENT_TYPE = {"survey": "surveys", "agent_note": "agent-notes"}
 
 _DURATION = re.compile(r"^(\d+)([mhdw])$")
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import bisect
+import dataclasses
+import itertools
 import json
 import random
 import time
@@ -27,11 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from transforms.contracts import contract_file_name, contracts_folder
+
 __all__ = [
     "AGENT_NOTES_TOPIC",
     "DEFAULT_START",
     "NO_CAUSE",
     "SURVEYS_TOPIC",
+    "TOPIC_FOR_EVENT_TYPE",
     "GeneratedMessage",
     "GenerationReport",
     "generate_events",
@@ -41,6 +46,8 @@ __all__ = [
 
 SURVEYS_TOPIC = "surveys"
 AGENT_NOTES_TOPIC = "agent-notes"
+# Which topic carries each event type (dead-letter replays send them back there too).
+TOPIC_FOR_EVENT_TYPE = {"survey": SURVEYS_TOPIC, "agent_note": AGENT_NOTES_TOPIC}
 # The contract version of agent notes and of most surveys.
 SCHEMA_VERSION = "1"
 # Some publishers already send survey v2 (schemas/survey.v2.json), which adds
@@ -659,28 +666,26 @@ CHANNEL_WEIGHTS: dict[str, int] = {"phone": 40, "chat": 25, "email": 20, "social
 LIVE_CHANNELS = ("phone", "chat")
 LANGUAGES = ("en", "en", "en", "en-GB", "en-US")
 
-SURVEY_REQUIRED = (
-    "event_id",
-    "interaction_id",
-    "customer_id",
-    "channel",
-    "submitted_at",
-    "resolved",
-    "comment",
-    "language",
-)
-NOTE_REQUIRED = (
-    "event_id",
-    "interaction_id",
-    "agent_id",
-    "team",
-    "channel",
-    "created_at",
-    "handle_seconds",
-    "hold_seconds",
-    "transfers",
-    "note",
-)
+
+def _required_fields(event_type: str) -> tuple[str, ...]:
+    """The contract's own list, so a field a contract makes required is also damaged."""
+    schema_file = contracts_folder() / contract_file_name(event_type, 1)
+    return tuple(json.loads(schema_file.read_text(encoding="utf-8"))["required"])
+
+
+SURVEY_REQUIRED = _required_fields("survey")
+NOTE_REQUIRED = _required_fields("agent_note")
+# Values that break one field's type or range, per event type, for those two defects.
+_FIELD_DAMAGE: dict[str, dict[str, tuple[tuple[str, Any], ...]]] = {
+    "wrong_type": {
+        "survey": (("csat", "five"), ("nps", "10"), ("resolved", "yes"), ("ces", 3.5)),
+        "agent_note": (("hold_seconds", "300"), ("transfers", 1.5), ("note", None)),
+    },
+    "out_of_range": {
+        "survey": (("csat", 6), ("csat", 0), ("nps", 11), ("nps", -1), ("ces", 8), ("ces", 0)),
+        "agent_note": (("hold_seconds", -30), ("transfers", 101), ("handle_seconds", 90000)),
+    },
+}
 MALFORMED_DEFECTS = (
     "invalid_json",
     "truncated_json",
@@ -802,14 +807,8 @@ def generate_events(
     for index in originals:
         key, _, original = stream[index]
         # Re-sent after an ack deadline passed: seconds to minutes later.
-        resend = GeneratedMessage(
-            topic=original.topic,
-            data=original.data,
-            attributes=dict(original.attributes),
-            kind="duplicate",
-            event_type=original.event_type,
-            event_id=original.event_id,
-            cause_ids=original.cause_ids,
+        resend = dataclasses.replace(
+            original, kind="duplicate", attributes=dict(original.attributes)
         )
         extra.append((key + rng.uniform(5.0, 600.0), sequence, resend))
         sequence += 1
@@ -1224,26 +1223,8 @@ class _World:
             if missing == "event_id":
                 event_id = None
             data = _compact(payload)
-        elif defect == "wrong_type":
-            if is_survey:
-                key, value = rng.choice(
-                    (("csat", "five"), ("nps", "10"), ("resolved", "yes"), ("ces", 3.5))
-                )
-            else:
-                key, value = rng.choice(
-                    (("hold_seconds", "300"), ("transfers", 1.5), ("note", None))
-                )
-            payload[key] = value
-            data = _compact(payload)
-        elif defect == "out_of_range":
-            if is_survey:
-                key, value = rng.choice(
-                    (("csat", 6), ("csat", 0), ("nps", 11), ("nps", -1), ("ces", 8), ("ces", 0))
-                )
-            else:
-                key, value = rng.choice(
-                    (("hold_seconds", -30), ("transfers", 101), ("handle_seconds", 90000))
-                )
+        elif defect in _FIELD_DAMAGE:
+            key, value = rng.choice(_FIELD_DAMAGE[defect]["survey" if is_survey else "agent_note"])
             payload[key] = value
             data = _compact(payload)
         elif defect == "unknown_event_type":
@@ -1294,7 +1275,7 @@ def _valid(
     is_survey = "submitted_at" in payload
     event_type = "survey" if is_survey else "agent_note"
     return GeneratedMessage(
-        topic=SURVEYS_TOPIC if is_survey else AGENT_NOTES_TOPIC,
+        topic=TOPIC_FOR_EVENT_TYPE[event_type],
         data=_compact(payload),
         attributes={
             "event_type": event_type,
@@ -1320,12 +1301,7 @@ def _rfc3339(epoch: float) -> str:
 
 
 def _cumulative(weights: Iterable[int]) -> list[int]:
-    total = 0
-    result = []
-    for weight in weights:
-        total += weight
-        result.append(total)
-    return result
+    return list(itertools.accumulate(weights))
 
 
 def _pick(rng: random.Random, items: Sequence[str], cumulative: Sequence[int]) -> str:
