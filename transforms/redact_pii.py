@@ -213,9 +213,10 @@ IBAN_LENGTHS = {
 
 _ASCII_DIGITS = frozenset("0123456789")
 _IBAN_SEPARATOR = re.compile(r"[ \-]")
-_IBAN_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}", re.IGNORECASE
-)
+# No re.IGNORECASE: the classes already spell both cases, and the flag's only other
+# effect was Unicode folding, which made the long s (U+017F) or the Kelvin sign
+# count as a letter before an IBAN and so hid it from redaction.
+_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 
 
 def _iban_end(text: str, start: int, matched: str) -> int | None:

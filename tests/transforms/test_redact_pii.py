@@ -714,3 +714,11 @@ def test_runs_that_cannot_be_phones_never_reach_the_rules(monkeypatch) -> None:
     monkeypatch.setattr(rp, "_is_phone", counting)
     assert redact_pii(HOSTILE["spaced_digits"]) == HOSTILE["spaced_digits"]
     assert calls == 0
+
+
+@pytest.mark.parametrize("before", ["\u017f", "\u212a"])
+def test_an_iban_after_a_letter_that_only_case_folds_to_ascii_is_redacted(before: str) -> None:
+    # The long s and the Kelvin sign are not ASCII letters, so they do not glue to the IBAN.
+    text = f"{before}GB82WEST12345698765432 for the refund"
+    assert "GB82" not in redact_pii(text)
+    assert "<IBAN>" in redact_pii(text)
