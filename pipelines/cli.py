@@ -298,11 +298,11 @@ def _cmd_summary(args, _argv, _beam) -> int:
 
 
 def _cmd_eval(args, _argv, _beam) -> int:
-    from pipelines.evaluate import evaluate_sentiment, format_report
+    from pipelines.evaluate import LABELLED_SUFFIX, evaluate_sentiment, format_report
 
     data = Path(args.data)
-    if not data.is_dir() or not any(data.glob("*_labelled.txt")):
-        raise UsageError(f"voc eval: --data {args.data}: no *_labelled.txt files there")
+    if not data.is_dir() or not any(data.glob(f"*{LABELLED_SUFFIX}")):
+        raise UsageError(f"voc eval: --data {args.data}: no *{LABELLED_SUFFIX} files there")
     print(format_report(evaluate_sentiment(data)))
     return 0
 

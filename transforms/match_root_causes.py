@@ -505,7 +505,7 @@ def _leading(
             if not all(complete for _, complete, _ in results):
                 return run, False, False
             boundary = all(after for _, _, after in results)
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)):
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
             low, high, sub = av
             if low == 0:
                 return run, False, False
@@ -625,7 +625,7 @@ def _analyse(items: list[Any], c: Any, state: _Walk) -> tuple[_Walk, list[_Alter
             state = _Walk(run, boundary)
             if len(run) > _MAX_ALTERNATIVES:
                 state = flushed(state, boundary)
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)):
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
             low, high, sub = av
             # How an iteration ends depends on where it starts only through the start
             # state, so walking it from "nothing known" gives a safe end state.
