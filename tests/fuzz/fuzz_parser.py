@@ -336,110 +336,108 @@ def set_raw_field(payload: dict[str, Any], key: str, raw_value: str) -> bytes:
     return ("{" + ",".join(members) + "}").encode("utf-8", "surrogatepass")
 
 
-def swap_field_type(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if not payload:
-        return False
-    sample.data = set_raw_field(payload, rng.choice(list(payload)), rng.choice(RAW_VALUES))
-    return True
+PayloadMutation = Callable[[random.Random, dict[str, Any], Sample, Ingredients], bytes | None]
 
 
-def delete_field(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if not payload:
-        return False
+def _on_payload(allow_empty: bool = False) -> Callable[[PayloadMutation], Mutation]:
+    """A mutation of the decoded payload: it gets the payload and returns the new bytes
+    (None: nothing to mutate). Messages that are no JSON object are left alone."""
+
+    def wrap(change: PayloadMutation) -> Mutation:
+        def mutate(rng: random.Random, sample: Sample, ingredients: Ingredients) -> bool:
+            payload = _members(sample)
+            if payload is None or (not payload and not allow_empty):
+                return False
+            try:
+                data = change(rng, payload, sample, ingredients)
+            except RecursionError:  # nested too deep to write back out; leave it as is
+                return False
+            if data is None:
+                return False
+            sample.data = data
+            return True
+
+        mutate.__name__ = change.__name__
+        mutate.__doc__ = change.__doc__
+        return mutate
+
+    return wrap
+
+
+@_on_payload()
+def swap_field_type(rng: random.Random, payload: dict, _s: Sample, _i: Ingredients) -> bytes:
+    return set_raw_field(payload, rng.choice(list(payload)), rng.choice(RAW_VALUES))
+
+
+@_on_payload()
+def delete_field(rng: random.Random, payload: dict, _s: Sample, _i: Ingredients) -> bytes:
     del payload[rng.choice(list(payload))]
-    sample.data = json.dumps(payload).encode()
-    return True
+    return json.dumps(payload).encode()
 
 
-def add_field(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if payload is None:
-        return False
+@_on_payload(allow_empty=True)
+def add_field(rng: random.Random, payload: dict, _s: Sample, _i: Ingredients) -> bytes:
     key = rng.choice(("extra", "EVENT_ID", "event_id ", "", "product_area", "\u00e9"))
-    sample.data = set_raw_field(payload, key, rng.choice(RAW_VALUES))
-    return True
+    return set_raw_field(payload, key, rng.choice(RAW_VALUES))
 
 
-def duplicate_key(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if not payload:
-        return False
+@_on_payload()
+def duplicate_key(rng: random.Random, payload: dict, _s: Sample, _i: Ingredients) -> bytes:
     key = rng.choice(list(payload))
     tail = f",{json.dumps(key)}:{json.dumps(payload[key])}}}".encode()
-    sample.data = json.dumps(payload).encode()[:-1] + tail
-    return True
+    return json.dumps(payload).encode()[:-1] + tail
 
 
-def lone_surrogate(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if not payload:
-        return False
+@_on_payload()
+def lone_surrogate(rng: random.Random, payload: dict, _s: Sample, _i: Ingredients) -> bytes | None:
     strings = [key for key, value in payload.items() if isinstance(value, str)]
     if not strings:
-        return False
+        return None
     key = rng.choice(strings)
     surrogate = f"\\u{rng.randint(0xD800, 0xDFFF):04x}"
     text = json.dumps(payload[key])
     at = rng.randint(1, len(text) - 1)
-    sample.data = set_raw_field(payload, key, text[:at] + surrogate + text[at:])
-    return True
+    return set_raw_field(payload, key, text[:at] + surrogate + text[at:])
 
 
-def out_of_range_number(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if not payload:
-        return False
+@_on_payload()
+def out_of_range_number(rng: random.Random, payload: dict, _s: Sample, _i: Ingredients) -> bytes:
     numbers = [key for key, value in payload.items() if isinstance(value, int | float)]
     key = rng.choice(numbers or list(payload))
     value = rng.choice(("-1", "0", "6", "11", "101", "86401", "1e400", "NaN", "9" * 4301, "2.0"))
-    sample.data = set_raw_field(payload, key, value)
-    return True
+    return set_raw_field(payload, key, value)
 
 
-def deep_nesting(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if not payload:
-        return False
+@_on_payload()
+def deep_nesting(rng: random.Random, payload: dict, _s: Sample, _i: Ingredients) -> bytes:
     # Around the parser's recursion limit is where parsing succeeds but explaining fails.
     depth = rng.randint(900, 1000) if rng.random() < 0.5 else rng.choice((10, 500, 5000, 100_000))
     opener, inner, closer = rng.choice((("[", "", "]"), ('{"a":', "1", "}")))
-    sample.data = set_raw_field(
-        payload, rng.choice(list(payload)), opener * depth + inner + closer * depth
-    )
-    return True
+    key = rng.choice(list(payload))
+    return set_raw_field(payload, key, opener * depth + inner + closer * depth)
 
 
-def garble_time(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
-    payload = _members(sample)
-    if payload is None:
-        return False
+@_on_payload(allow_empty=True)
+def garble_time(rng: random.Random, payload: dict, sample: Sample, _i: Ingredients) -> bytes:
     event_type = sample.attributes.get("event_type", "survey")
-    key = EVENT_TIME_FIELD.get(event_type, "submitted_at")
-    payload[key] = rng.choice(ODD_TIMES)
-    sample.data = json.dumps(payload).encode()
-    return True
+    payload[EVENT_TIME_FIELD.get(event_type, "submitted_at")] = rng.choice(ODD_TIMES)
+    return json.dumps(payload).encode()
 
 
-def huge_value(rng: random.Random, sample: Sample, ingredients: Ingredients) -> bool:
-    payload = _members(sample)
-    if not payload:
-        return False
+@_on_payload()
+def huge_value(rng: random.Random, payload: dict, _s: Sample, ingredients: Ingredients) -> bytes:
     payload[rng.choice(list(payload))] = ingredients.huge
-    sample.data = json.dumps(payload).encode()
-    return True
+    return json.dumps(payload).encode()
 
 
-def hostile_text(rng: random.Random, sample: Sample, ingredients: Ingredients) -> bool:
+@_on_payload(allow_empty=True)
+def hostile_text(
+    rng: random.Random, payload: dict, sample: Sample, ingredients: Ingredients
+) -> bytes:
     """Free text at its maximum length, built to be slow to redact: it still parses."""
-    payload = _members(sample)
-    if payload is None:
-        return False
     key = TEXT_FIELD.get(sample.attributes.get("event_type", ""), "comment")
     payload[key] = rng.choice(ingredients.hostile)
-    sample.data = json.dumps(payload).encode()
-    return True
+    return json.dumps(payload).encode()
 
 
 def delete_attribute(rng: random.Random, sample: Sample, _: Ingredients) -> bool:
