@@ -29,12 +29,12 @@ class _DropImportNotices(logging.Filter):
 
 
 def _about_sink_unavailable(record: logging.LogRecord) -> bool:
-    from transforms.retry_sink import sink_unavailable_in
+    from transforms.retry_sink import GAVE_UP, sink_unavailable_in
 
     if record.exc_info and sink_unavailable_in(record.exc_info[1]) is not None:
         return True
     text = record.getMessage()
-    return "SinkUnavailable" in text or "the job is stopping; those messages" in text
+    return "SinkUnavailable" in text or GAVE_UP in text
 
 
 def configure_logging(level: int = logging.WARNING) -> None:

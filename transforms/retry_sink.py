@@ -31,6 +31,11 @@ T = TypeVar("T")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>\S+) \(PID (?P<pid>\d+)\)")
 
 
+# How every SinkUnavailable message ends; the CLI's log filter recognises it by this
+# in runner warnings that carry only the message.
+GAVE_UP = "the job is stopping; those messages were not acknowledged and will be delivered again"
+
+
 class SinkUnavailable(RuntimeError):
     """The sink stayed unwritable until the job was told to stop; nothing was acked."""
 
@@ -115,10 +120,7 @@ def retry_transient(
             if reason is None:
                 raise
             if give_up():
-                raise SinkUnavailable(
-                    f"{what} failed ({reason}) and the job is stopping; those messages "
-                    "were not acknowledged and will be delivered again"
-                ) from error
+                raise SinkUnavailable(f"{what} failed ({reason}) and {GAVE_UP}") from error
             pause = backoff.delay(attempt)
             attempt += 1
             log(
