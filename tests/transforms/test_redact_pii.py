@@ -74,6 +74,31 @@ def test_iban_checksum() -> None:
         ("call +44 20 7946 0958", "call <PHONE>"),
         ("IBAN GB82 WEST 1234 5698 7654 32 for refund", "IBAN <IBAN> for refund"),
         ("acct DE89370400440532013000, thanks", "acct <IBAN>, thanks"),
+        ("pls call back on +44 7700 900123 re refund", "pls call back on <PHONE> re refund"),
+        (
+            "IBAN DE89 3704 0044 0532 0130 00 for the refund",
+            "IBAN <IBAN> for the refund",
+        ),
+        ("email jane.doe+billing@example.co.uk", "email <EMAIL>"),
+        ("cust gave amex 3782 822463 10005, declined", "cust gave amex <CARD>, declined"),
+        ("visa 4222222222222 (13 digits) on file", "visa <CARD> (13 digits) on file"),
+        ("card no 6011-1111-1111-1117 exp 04/28", "card no <CARD> exp 04/28"),
+        ("19-digit card 4000 0000 0000 0000 006 used", "19-digit card <CARD> used"),
+        ("refund to GB82WEST12345698765432 pls", "refund to <IBAN> pls"),
+        ("IBAN: GB82-WEST-1234-5698-7654-32", "IBAN: <IBAN>"),
+        ("iban fr14 2004 1010 0505 0001 3m02 606.", "iban <IBAN>."),
+        ("mob:07700900123 after 6pm", "mob:<PHONE> after 6pm"),
+        ("tel:+442079460958", "tel:<PHONE>"),
+        ("ph.07700 900123 (wife's)", "ph.<PHONE> (wife's)"),
+        ("reach him at (+44) 20 7946 0958", "reach him at <PHONE>"),
+        (
+            "Cust (J.Smith@Example.COM) says card 5500 0055 5555 5559 charged twice",
+            "Cust (<EMAIL>) says card <CARD> charged twice",
+        ),
+        (
+            "callback +1-202-555-0143 or (202) 555-0143, email jsmith@mail.example.org",
+            "callback <PHONE> or <PHONE>, email <EMAIL>",
+        ),
     ],
 )
 def test_realistic_notes(text: str, expected: str) -> None:
@@ -139,6 +164,30 @@ def test_short_local_numbers_need_a_phone_word(text: str) -> None:
         "IBAN GB83 WEST 1234 5698 7654 32 bounced",
         "waited 45 minutes, 3 transfers, 2 callbacks",
         "1234567",
+        "order #A-123456789 shipped 2024-03-15",
+        "ticket INC0012345 reopened",
+        "refund of £1,234.56 approved",
+        "invoice 2024-000123 paid",
+        "refund of 49.99 on 15/03/2024",
+        "tracking 1Z999AA10123456784",
+        "case 12345678 re order 87654321",
+        "order 4111111111111112 (fails Luhn)",
+        "order 12345678901234567890",
+        "called at 14:35, again 2024-03-16T09:10:00Z",
+        "model XPS-9320 serial 5CD1234567",
+        "firmware 10.2.3.4567 build 20240315",
+        "ticket #4155550132",
+        "ref 020 7946 0958",
+        "order no. 07700900123",
+        "PO 202-555-0143",
+        "amount 1 234 567,89 EUR",
+        "between 9-5 on 12.03.2024",
+        "jira-1437 and JIRA-58213",
+        "3 transfers, 45 min hold, 2 callbacks in 7 days",
+        "postcode SW1A 1AA",
+        "qty 10000000 units",
+        "account ending 1234",
+        "Total:1234567 ref:7654321 at 10:30",
     ],
 )
 def test_non_pii_numbers_are_kept(text: str) -> None:
@@ -279,46 +328,8 @@ def test_text_without_at_sign_or_digits_is_unchanged(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Agent notes as they are typed
+# International phone formats, in a call-back request and alone between words
 # ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "cust read card 4111 1111 1111 1111 over phone",
-            "cust read card <CARD> over phone",
-        ),
-        ("pls call back on +44 7700 900123 re refund", "pls call back on <PHONE> re refund"),
-        (
-            "IBAN DE89 3704 0044 0532 0130 00 for the refund",
-            "IBAN <IBAN> for the refund",
-        ),
-        ("email jane.doe+billing@example.co.uk", "email <EMAIL>"),
-        ("cust gave amex 3782 822463 10005, declined", "cust gave amex <CARD>, declined"),
-        ("visa 4222222222222 (13 digits) on file", "visa <CARD> (13 digits) on file"),
-        ("card no 6011-1111-1111-1117 exp 04/28", "card no <CARD> exp 04/28"),
-        ("19-digit card 4000 0000 0000 0000 006 used", "19-digit card <CARD> used"),
-        ("refund to GB82WEST12345698765432 pls", "refund to <IBAN> pls"),
-        ("IBAN: GB82-WEST-1234-5698-7654-32", "IBAN: <IBAN>"),
-        ("iban fr14 2004 1010 0505 0001 3m02 606.", "iban <IBAN>."),
-        ("mob:07700900123 after 6pm", "mob:<PHONE> after 6pm"),
-        ("tel:+442079460958", "tel:<PHONE>"),
-        ("ph.07700 900123 (wife's)", "ph.<PHONE> (wife's)"),
-        ("reach him at (+44) 20 7946 0958", "reach him at <PHONE>"),
-        (
-            "Cust (J.Smith@Example.COM) says card 5500 0055 5555 5559 charged twice",
-            "Cust (<EMAIL>) says card <CARD> charged twice",
-        ),
-        (
-            "callback +1-202-555-0143 or (202) 555-0143, email jsmith@mail.example.org",
-            "callback <PHONE> or <PHONE>, email <EMAIL>",
-        ),
-    ],
-)
-def test_agent_notes(text: str, expected: str) -> None:
-    assert redact_pii(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -353,39 +364,6 @@ def test_agent_notes(text: str, expected: str) -> None:
 def test_international_phone_formats_are_redacted(phone: str) -> None:
     assert redact_pii(f"pls call back on {phone} re refund") == "pls call back on <PHONE> re refund"
     assert redact_pii(f"x {phone} y") == "x <PHONE> y"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "order #A-123456789 shipped 2024-03-15",
-        "ticket INC0012345 reopened",
-        "refund of £1,234.56 approved",
-        "invoice 2024-000123 paid",
-        "refund of 49.99 on 15/03/2024",
-        "tracking 1Z999AA10123456784",
-        "case 12345678 re order 87654321",
-        "order 4111111111111112 (fails Luhn)",
-        "order 12345678901234567890",
-        "called at 14:35, again 2024-03-16T09:10:00Z",
-        "model XPS-9320 serial 5CD1234567",
-        "firmware 10.2.3.4567 build 20240315",
-        "ticket #4155550132",
-        "ref 020 7946 0958",
-        "order no. 07700900123",
-        "PO 202-555-0143",
-        "amount 1 234 567,89 EUR",
-        "between 9-5 on 12.03.2024",
-        "jira-1437 and JIRA-58213",
-        "3 transfers, 45 min hold, 2 callbacks in 7 days",
-        "postcode SW1A 1AA",
-        "qty 10000000 units",
-        "account ending 1234",
-        "Total:1234567 ref:7654321 at 10:30",
-    ],
-)
-def test_identifiers_dates_and_amounts_survive(text: str) -> None:
-    assert redact_pii(text) == text
 
 
 # ---------------------------------------------------------------------------
