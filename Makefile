@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(MAKE) --no-print-directory check-tools
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
-	$(BIN)/python -m transforms.score_sentiment
+	$(BIN)/python -m voc.transforms.score_sentiment
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -44,7 +44,7 @@ bench: $(STAMP)
 CHAOS_EVENTS ?= 20000
 CHAOS_KILLS  ?= 3
 chaos: $(STAMP)
-	$(BIN)/python -m pipelines.chaos --events $(CHAOS_EVENTS) --kills $(CHAOS_KILLS)
+	$(BIN)/python -m voc.pipelines.dev.chaos --events $(CHAOS_EVENTS) --kills $(CHAOS_KILLS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from pipelines.logs import configure_logging
+from voc.pipelines.logs import configure_logging
 
 POLL_SECONDS = 0.1
 
@@ -63,9 +63,8 @@ def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float]
 
 def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
     from apache_beam.options.pipeline_options import PipelineOptions
-
-    from pipelines.options import job_flags
-    from pipelines.streaming import run_job
+    from voc.pipelines.options import job_flags
+    from voc.pipelines.streaming import run_job
 
     started: list[float] = []
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.logs import configure_logging
+from voc.pipelines.logs import configure_logging
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PROJECT = "voc-bench"
@@ -75,7 +75,7 @@ class BenchConfig:
 
 def fresh_topology(address: str) -> tuple[dict[str, str], dict[str, str]]:
     """New topics and subscriptions, so one measurement never sees another's messages."""
-    from pipelines.emulator import provision
+    from voc.pipelines.dev.emulator import provision
 
     suffix = uuid.uuid4().hex[:6]
     topics = {"surveys": f"surveys-{suffix}", "agent-notes": f"agent-notes-{suffix}"}
@@ -85,7 +85,7 @@ def fresh_topology(address: str) -> tuple[dict[str, str], dict[str, str]]:
 
 def valid_events(n: int, seed: int):
     """Only valid, unique events: the baseline has no dead-letter path and would crash."""
-    from pipelines.generate import generate_events
+    from voc.pipelines.dev.generate import generate_events
 
     messages, _ = generate_events(n, seed=seed, malformed_rate=0.0, duplicate_rate=0.0)
     return messages
@@ -138,7 +138,7 @@ def ratio(ours: float | None, theirs: float | None) -> float | None:
 
 
 def measure_throughput(job: str, config: BenchConfig, address: str, workdir: Path) -> dict:
-    from pipelines.publish import publish_messages
+    from voc.pipelines.ops.publish import publish_messages
 
     messages = valid_events(config.events, seed=101)
     topics, subscriptions = fresh_topology(address)
@@ -235,11 +235,11 @@ def percentile(sorted_values: list[float], pct: float) -> float | None:
 
 
 def measure_tagging(config: BenchConfig) -> dict:
-    from pipelines.generate import generate_events
-    from transforms.parse_event import parse_message
-    from transforms.pull_pubsub import ReceivedMessage
-    from transforms.score_sentiment import plain_vader_score, warm_up
-    from transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
+    from voc.pipelines.dev.generate import generate_events
+    from voc.transforms.parse_event import parse_message
+    from voc.transforms.score_sentiment import plain_vader_score, warm_up
+    from voc.transforms.sources.pull_pubsub import ReceivedMessage
+    from voc.transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
 
     messages, _ = generate_events(config.tagging_texts, seed=303, malformed_rate=0.0)
     events = [parse_message(ReceivedMessage(m.data, m.attributes, "", None)) for m in messages]
@@ -286,8 +286,7 @@ QUERIES = {
 def build_query_db(path: Path, tag_rows: int) -> None:
     """A voc DuckDB file with ``tag_rows`` feedback_tags rows, ~1.5 tags an event."""
     import duckdb
-
-    from transforms.duckdb_store import apply_migrations
+    from voc.transforms.sinks.duckdb_store import apply_migrations
 
     events = tag_rows * 2 // 3
     con = duckdb.connect(str(path))
@@ -337,8 +336,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
 
 def measure_queries(config: BenchConfig, workdir: Path) -> dict:
     import duckdb
-
-    from pipelines.summary import read_query
+    from voc.pipelines.ops.summary import read_query
 
     results = {}
     for rows in config.query_rows:
@@ -381,7 +379,7 @@ def environment() -> dict:
 
 
 def run_bench(config: BenchConfig, out=sys.stdout) -> dict:
-    from pipelines.emulator import running_emulator
+    from voc.pipelines.dev.emulator import running_emulator
 
     def say(text: str) -> None:
         print(f"bench: {text}", file=out, flush=True)

@@ -29,7 +29,7 @@ class _DropImportNotices(logging.Filter):
 
 
 def _about_sink_unavailable(record: logging.LogRecord) -> bool:
-    from transforms.retry_sink import GAVE_UP, sink_unavailable_in
+    from voc.transforms.sinks.retry_sink import GAVE_UP, sink_unavailable_in
 
     if record.exc_info and sink_unavailable_in(record.exc_info[1]) is not None:
         return True

@@ -20,8 +20,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
     _BeamArgumentParser,
 )
-
-from pipelines.emulator import DEFAULT_PROJECT, TOPOLOGY
+from voc.pipelines.dev.emulator import DEFAULT_PROJECT, TOPOLOGY
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
 # Runners that execute in this process, where the batched ack-after-commit source runs.
@@ -56,7 +55,7 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--taxonomy",
             default=None,
-            help="root-cause taxonomy YAML (default: the packaged schemas/taxonomy.yaml)",
+            help="root-cause taxonomy YAML (default: the packaged schemas/tagging/taxonomy.yaml)",
         )
         group.add_argument(
             "--surveys-subscription",
@@ -179,8 +178,8 @@ def check_flags(argv: list[str]) -> None:
 
 def check_taxonomy(path: str | None) -> None:
     """Load (and cache) the taxonomy now, so a bad file fails before any work starts."""
-    from transforms.match_root_causes import TaxonomyError
-    from transforms.tag_feedback import shared_taxonomy
+    from voc.transforms.match_root_causes import TaxonomyError
+    from voc.transforms.tag_feedback import shared_taxonomy
 
     if path is not None and not Path(path).is_file():
         raise ConfigError(f"--taxonomy {path}: no such file")

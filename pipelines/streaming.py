@@ -27,15 +27,14 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
-
-from pipelines.options import ConfigError, JobConfig, VocOptions, validate
-from transforms.duckdb_store import close_shared_stores, shared_store
-from transforms.parse_event import ParseEvents
-from transforms.pull_pubsub import PullSession, register_session, unregister_session
-from transforms.read_feedback import ReadFeedback
-from transforms.retry_sink import first_line, retry_transient, sink_unavailable_in
-from transforms.tag_feedback import TagFeedback
-from transforms.write_duckdb import WriteToDuckDB
+from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
+from voc.transforms.parse_event import ParseEvents
+from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store
+from voc.transforms.sinks.retry_sink import first_line, retry_transient, sink_unavailable_in
+from voc.transforms.sinks.write_duckdb import WriteToDuckDB
+from voc.transforms.sources.pull_pubsub import PullSession, register_session, unregister_session
+from voc.transforms.sources.read_feedback import ReadFeedback
+from voc.transforms.tag_feedback import TagFeedback
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from transforms.normalize_text import fold_apostrophes
+from voc.transforms.normalize_text import fold_apostrophes
 
 __all__ = [
     "MAX_EVIDENCE",
@@ -664,8 +663,8 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     wheel or a Dataflow worker, not only from a source checkout.
     """
     if path is None:
-        resource = importlib.resources.files("schemas") / "taxonomy.yaml"
-        source = "schemas/taxonomy.yaml"
+        resource = importlib.resources.files("voc.schemas") / "tagging" / "taxonomy.yaml"
+        source = "schemas/tagging/taxonomy.yaml"
         try:
             text = resource.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:

@@ -7,7 +7,7 @@ fails a bundle on bad input would block the stream on one poison message.
 
 Contracts: attributes ``event_type`` (``survey`` | ``agent_note``),
 ``schema_version`` and ``event_time``; the payload is UTF-8 JSON valid against
-``schemas/<event_type>.v<version>.json``.
+``schemas/events/<event_type>.v<version>.json``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from typing import Any
 import apache_beam as beam
 import fastjsonschema
 from apache_beam.metrics import Metrics
-
-from transforms.contracts import Contract, compile_contract, contract_file_name, contracts_folder
-from transforms.pull_pubsub import AckHandle, ReceivedMessage
+from voc.schemas.contracts import Contract, compile_contract, contract_file_name, contracts_folder
+from voc.transforms.sources.pull_pubsub import AckHandle, ReceivedMessage
 
 EVENT_TYPES = ("survey", "agent_note")
 # The payload field that carries each event type's event time.

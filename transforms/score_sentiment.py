@@ -3,13 +3,13 @@
 VADER is used because it needs no training data, is fast enough for per-event scoring
 (thousands of texts per second on one core) and its output is explainable word by word.
 Its general-purpose lexicon misreads support language, so voc layers a small, reviewed
-domain lexicon (``schemas/sentiment_lexicon.yaml``) on top of it.
+domain lexicon (``schemas/tagging/sentiment_lexicon.yaml``) on top of it.
 
 NLTK cannot download its data here (pipelines run without network access), so the
 VADER lexicon zip NLTK expects is built from the copy shipped by the pinned
 ``vaderSentiment`` package; see :func:`ensure_vader_lexicon`.
 
-Run ``python -m transforms.score_sentiment`` to prepare the lexicon ahead of time.
+Run ``python -m voc.transforms.score_sentiment`` to prepare the lexicon ahead of time.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from transforms.normalize_text import fold_apostrophes
+from voc.transforms.normalize_text import fold_apostrophes
 
 # Where NLTK looks for the lexicon, relative to a directory on nltk.data.path.
 LEXICON_ZIP = Path("sentiment") / "vader_lexicon.zip"
@@ -278,7 +277,7 @@ _analyzers_lock = threading.Lock()
 @functools.cache
 def load_domain_lexicon() -> tuple[dict[str, float], dict[str, float]]:
     """The packaged domain lexicon as (words, phrases); parsed once per process."""
-    resource = importlib.resources.files("schemas") / DOMAIN_LEXICON_RESOURCE
+    resource = importlib.resources.files("voc.schemas") / "tagging" / DOMAIN_LEXICON_RESOURCE
     return parse_domain_lexicon(yaml.safe_load(resource.read_text(encoding="utf-8")))
 
 

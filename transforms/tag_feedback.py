@@ -17,17 +17,16 @@ from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-
-from transforms.match_root_causes import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
-from transforms.match_root_causes import (
+from voc.transforms.match_root_causes import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
+from voc.transforms.match_root_causes import (
     CauseMatch,
     Taxonomy,
     load_taxonomy,
     match_root_causes,
 )
-from transforms.parse_event import FeedbackEvent, to_dead_letter
-from transforms.redact_pii import redact_counts
-from transforms.score_sentiment import SentimentScore, score_sentiment
+from voc.transforms.parse_event import FeedbackEvent, to_dead_letter
+from voc.transforms.redact_pii import redact_counts
+from voc.transforms.score_sentiment import SentimentScore, score_sentiment
 
 # Which payload field holds each event type's free text.
 TEXT_FIELD = {"survey": "comment", "agent_note": "note"}

@@ -31,17 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.generate import generate_events
-from transforms.match_root_causes import Taxonomy
-from transforms.parse_event import (
+from voc.pipelines.dev.generate import generate_events
+from voc.transforms.match_root_causes import Taxonomy
+from voc.transforms.parse_event import (
     EVENT_TIME_FIELD,
     MAX_ERROR_CHARS,
     REJECTION_REASONS,
     InvalidMessage,
     parse_message,
 )
-from transforms.pull_pubsub import ReceivedMessage
-from transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
+from voc.transforms.sources.pull_pubsub import ReceivedMessage
+from voc.transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
 
 DEFAULT_EXAMPLES = 100_000
 # How much of an input's repr a report shows; enough to rebuild it by hand.

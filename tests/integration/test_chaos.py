@@ -9,8 +9,7 @@ from __future__ import annotations
 import io
 
 import pytest
-
-from pipelines.chaos import run_chaos
+from voc.pipelines.dev.chaos import run_chaos
 
 pytestmark = pytest.mark.integration
 

@@ -10,13 +10,12 @@ import time
 import duckdb
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
-
-from pipelines.chaos import JobProcess
-from pipelines.demo import run_demo
-from pipelines.generate import generate_events
-from pipelines.options import job_flags
-from pipelines.publish import publish_messages
-from pipelines.streaming import run_job
+from voc.pipelines.dev.chaos import JobProcess
+from voc.pipelines.dev.demo import run_demo
+from voc.pipelines.dev.generate import generate_events
+from voc.pipelines.ops.publish import publish_messages
+from voc.pipelines.options import job_flags
+from voc.pipelines.streaming import run_job
 
 pytestmark = pytest.mark.integration
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from voc.pipelines.cli import main
+from voc.pipelines.dev.generate import GeneratedMessage, generate_events
+from voc.pipelines.ops.publish import publish_messages
+from voc.pipelines.streaming import run_job
+from voc.transforms.parse_event import InvalidMessage, to_dead_letter
+from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
+from voc.transforms.sources.pull_pubsub import ReceivedMessage
 
-from pipelines.cli import main
-from pipelines.generate import GeneratedMessage, generate_events
-from pipelines.publish import publish_messages
-from pipelines.streaming import run_job
 from tests.integration.test_streaming_job import job_options
-from transforms.duckdb_store import DuckDBStore, build_batch
-from transforms.parse_event import InvalidMessage, to_dead_letter
-from transforms.pull_pubsub import ReceivedMessage
 
 pytestmark = pytest.mark.integration
 

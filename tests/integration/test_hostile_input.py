@@ -7,18 +7,18 @@ import random
 
 import duckdb
 import pytest
-
-from pipelines.publish import publish_messages
-from pipelines.streaming import run_job
-from tests.fuzz.fuzz_parser import Ingredients, base_messages, make_sample
-from tests.integration.test_streaming_job import job_options
-from transforms.parse_event import (
+from voc.pipelines.ops.publish import publish_messages
+from voc.pipelines.streaming import run_job
+from voc.transforms.parse_event import (
     MAX_ERROR_CHARS,
     REJECTION_REASONS,
     InvalidMessage,
     parse_message,
 )
-from transforms.pull_pubsub import ReceivedMessage
+from voc.transforms.sources.pull_pubsub import ReceivedMessage
+
+from tests.fuzz.fuzz_parser import Ingredients, base_messages, make_sample
+from tests.integration.test_streaming_job import job_options
 
 pytestmark = pytest.mark.integration
 

@@ -7,11 +7,10 @@ import re
 import duckdb
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
-
-from pipelines.generate import generate_events
-from pipelines.options import job_flags
-from pipelines.publish import publish_messages
-from pipelines.streaming import run_job
+from voc.pipelines.dev.generate import generate_events
+from voc.pipelines.ops.publish import publish_messages
+from voc.pipelines.options import job_flags
+from voc.pipelines.streaming import run_job
 
 pytestmark = pytest.mark.integration
 

@@ -7,15 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from pipelines.cli import main
+from voc.pipelines.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_voc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
+        [sys.executable, "-m", "voc.pipelines.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -131,7 +130,9 @@ def test_generate_jsonl_to_stdout():
 def _candidate(tmp_path: Path, change) -> Path:
     import json
 
-    schema = json.loads((ROOT / "schemas" / "survey.v2.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (ROOT / "schemas" / "events" / "survey.v2.json").read_text(encoding="utf-8")
+    )
     schema.update({"$id": "voc/survey/3", "title": "survey v3"})
     change(schema)
     path = tmp_path / "survey.v3.json"

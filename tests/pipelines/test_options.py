@@ -5,9 +5,8 @@ from __future__ import annotations
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
-
-from pipelines.options import ConfigError, validate
-from transforms.read_feedback import ReadFeedback
+from voc.pipelines.options import ConfigError, validate
+from voc.transforms.sources.read_feedback import ReadFeedback
 
 
 def config(*argv: str):

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from transforms.match_root_causes import (
+from voc.transforms.match_root_causes import (
     TRIAGE_DEPARTMENT,
     UNCLASSIFIED,
     Cause,
@@ -29,7 +28,7 @@ from transforms.match_root_causes import (
     match_root_causes,
     parse_taxonomy,
 )
-from transforms.normalize_text import fold_apostrophes
+from voc.transforms.normalize_text import fold_apostrophes
 
 
 @functools.cache
@@ -809,5 +808,5 @@ def test_load_taxonomy_from_path_and_errors(tmp_path: Path) -> None:
 
 
 def test_default_taxonomy_is_the_packaged_file(taxonomy: Taxonomy) -> None:
-    packaged = Path(__file__).parents[2] / "schemas" / "taxonomy.yaml"
+    packaged = Path(__file__).parents[2] / "schemas" / "tagging" / "taxonomy.yaml"
     assert load_taxonomy(packaged).cause_ids == taxonomy.cause_ids

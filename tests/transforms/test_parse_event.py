@@ -5,9 +5,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-
-from tests.transforms.helpers import message, note_payload, survey_payload
-from transforms.parse_event import (
+from voc.transforms.parse_event import (
     InvalidMessage,
     ParseEvents,
     ParseEventsFn,
@@ -15,7 +13,9 @@ from transforms.parse_event import (
     parse_message,
     to_dead_letter,
 )
-from transforms.pull_pubsub import ReceivedMessage
+from voc.transforms.sources.pull_pubsub import ReceivedMessage
+
+from tests.transforms.helpers import message, note_payload, survey_payload
 
 
 def test_valid_survey_and_note_parse():

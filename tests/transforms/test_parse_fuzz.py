@@ -25,12 +25,10 @@ import apache_beam as beam
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-from pipelines.generate import generate_events
-from tests.fuzz import fuzz_parser
-from transforms.check_schema_compatibility import _json_type
-from transforms.contracts import contract_file_name, contracts_folder
-from transforms.parse_event import (
+from voc.pipelines.dev.generate import generate_events
+from voc.schemas.compatibility import _json_type
+from voc.schemas.contracts import contract_file_name, contracts_folder
+from voc.transforms.parse_event import (
     EVENT_TIME_FIELD,
     EVENT_TYPES,
     MAX_ERROR_CHARS,
@@ -43,8 +41,10 @@ from transforms.parse_event import (
     ParseEventsFn,
     parse_message,
 )
-from transforms.pull_pubsub import ReceivedMessage
-from transforms.tag_feedback import TEXT_FIELD, TaggedEvent, shared_taxonomy, tag_event
+from voc.transforms.sources.pull_pubsub import ReceivedMessage
+from voc.transforms.tag_feedback import TEXT_FIELD, TaggedEvent, shared_taxonomy, tag_event
+
+from tests.fuzz import fuzz_parser
 
 # Derandomized so CI runs the same examples every time; no deadline because a
 # 10 MB value or a cold VADER load can take longer than Hypothesis's default.

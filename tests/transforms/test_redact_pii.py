@@ -1,4 +1,4 @@
-"""Tests for transforms.redact_pii."""
+"""Tests for voc.transforms.redact_pii."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from transforms import redact_pii as rp
-from transforms.redact_pii import (
+from voc.transforms import redact_pii as rp
+from voc.transforms.redact_pii import (
     PiiSpan,
     find_pii,
     iban_valid,

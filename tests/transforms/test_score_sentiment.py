@@ -1,4 +1,4 @@
-"""Tests for transforms.score_sentiment: offline NLTK data, domain lexicon, scoring."""
+"""Tests for voc.transforms.score_sentiment: offline NLTK data, domain lexicon, scoring."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from pathlib import Path
 import nltk
 import nltk.data
 import pytest
-
-from transforms import score_sentiment as ss
-from transforms.score_sentiment import (
+from voc.transforms import score_sentiment as ss
+from voc.transforms.score_sentiment import (
     LEXICON_MEMBER,
     LEXICON_RESOURCE,
     LEXICON_ZIP,
@@ -139,7 +138,7 @@ def test_module_main_prepares_and_prints_dir(tmp_path: Path) -> None:
     env = {**os.environ, "VOC_NLTK_DATA": str(tmp_path / "cli")}
 
     result = subprocess.run(
-        [sys.executable, "-m", "transforms.score_sentiment"],
+        [sys.executable, "-m", "voc.transforms.score_sentiment"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -21,7 +21,7 @@ A message that was pulled but never acknowledged (the process was killed) is
 delivered again by Pub/Sub after its ack deadline; the sink is idempotent on
 ``event_id``, so the redelivery never makes a second row.
 
-The runner side (:mod:`transforms.direct_pull_evaluator`) only asks this
+The runner side (:mod:`voc.transforms.sources.direct_pull_evaluator`) only asks this
 session for the next batch; everything that talks to Pub/Sub lives here.
 """
 

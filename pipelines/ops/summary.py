@@ -16,7 +16,7 @@ TABLES = ("surveys", "agent_notes", "feedback_tags", "dead_letters")
 
 
 def read_query(name: str) -> str:
-    return (resources.files("sql") / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+    return (resources.files("voc.sql") / "queries" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -28,9 +28,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-
-from transforms.parse_event import REPLAY_ATTRIBUTE, DeadLetter
-from transforms.tag_feedback import TaggedEvent
+from voc.transforms.parse_event import REPLAY_ATTRIBUTE, DeadLetter
+from voc.transforms.tag_feedback import TaggedEvent
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -243,7 +242,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 def migration_files() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every file in sql/migrations, in order."""
-    folder = resources.files("sql") / "migrations"
+    folder = resources.files("voc.sql") / "migrations"
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -286,7 +285,7 @@ class DuckDBStore:
 
     The connection is opened on first use, not in the constructor, so a file
     that is locked by another process, or on a full disk, is one more condition
-    the caller retries (see :mod:`transforms.retry_sink`) rather than a crash.
+    the caller retries (see :mod:`voc.transforms.sinks.retry_sink`) rather than a crash.
     """
 
     def __init__(self, path: str) -> None:

@@ -1,4 +1,4 @@
-"""Run :class:`transforms.pull_pubsub.PullSession` as a root of the legacy DirectRunner.
+"""Run :class:`voc.transforms.sources.pull_pubsub.PullSession` as a root of the legacy DirectRunner.
 
 Why not a splittable DoFn: unbounded SDFs do not run on the legacy DirectRunner
 in streaming mode (checked on Beam 2.77). The runner does let a root transform
@@ -26,8 +26,7 @@ from apache_beam.runners.direct.transform_evaluator import (
 from apache_beam.runners.direct.util import TransformResult
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Timestamp
-
-from transforms.pull_pubsub import get_session
+from voc.transforms.sources.pull_pubsub import get_session
 
 # How long an evaluation waits when there was nothing to pull, so an idle job
 # does not spin a core.

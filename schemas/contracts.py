@@ -29,8 +29,8 @@ class Contract:
 
 
 def contracts_folder() -> Traversable:
-    """Where the packaged contracts live: ``schemas/<event_type>.v<N>.json``."""
-    return resources.files("schemas")
+    """Where the packaged contracts live: ``schemas/events/<event_type>.v<N>.json``."""
+    return resources.files("voc.schemas") / "events"
 
 
 def contract_file_name(event_type: str, schema_version: int) -> str:

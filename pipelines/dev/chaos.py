@@ -2,7 +2,7 @@
 lost or doubled.
 
     make chaos                                        # 20,000 events, 3 kills
-    python -m pipelines.chaos --events 5000 --kills 5
+    python -m voc.pipelines.dev.chaos --events 5000 --kills 5
 
 What it does: publish N generated events (~1% duplicate deliveries, ~1%
 malformed), start ``voc run`` as a child process, send it SIGKILL at random
@@ -38,10 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-
-from pipelines.generate import GeneratedMessage, generate_events
-from pipelines.options import job_flags
-from pipelines.publish import publish_messages
+from voc.pipelines.dev.generate import GeneratedMessage, generate_events
+from voc.pipelines.ops.publish import publish_messages
+from voc.pipelines.options import job_flags
 
 _COMMITTED = re.compile(r"committed\s+([\d,]+)")
 _PULLED = re.compile(r"pulled\s+([\d,]+)")
@@ -62,9 +61,9 @@ def expected_outcome(
     messages: Sequence[GeneratedMessage], message_ids: Sequence[str], taxonomy_path: str | None
 ) -> Expected:
     """Parse and tag every valid message in this process, as the job would."""
-    from transforms.parse_event import parse_message
-    from transforms.pull_pubsub import ReceivedMessage
-    from transforms.tag_feedback import shared_taxonomy, tag_event
+    from voc.transforms.parse_event import parse_message
+    from voc.transforms.sources.pull_pubsub import ReceivedMessage
+    from voc.transforms.tag_feedback import shared_taxonomy, tag_event
 
     taxonomy = shared_taxonomy(taxonomy_path)
     surveys, notes, tags, malformed = set(), set(), set(), set()
@@ -184,7 +183,7 @@ class JobProcess:
     def __init__(self, argv: list[str], env: dict[str, str], log=None) -> None:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "run", *argv],
+            [sys.executable, "-m", "voc.pipelines.cli", "run", *argv],
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
@@ -313,11 +312,11 @@ def run_chaos(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pipelines.emulator import DEFAULT_PROJECT, TOPOLOGY, provision, running_emulator
-    from pipelines.logs import configure_logging
+    from voc.pipelines.dev.emulator import DEFAULT_PROJECT, TOPOLOGY, provision, running_emulator
+    from voc.pipelines.logs import configure_logging
 
     configure_logging()
-    parser = argparse.ArgumentParser(prog="python -m pipelines.chaos", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m voc.pipelines.dev.chaos", description=__doc__)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument(
@@ -329,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1_000_000)
     if args.events < 100 or args.kills < 1:
-        parser.exit(2, "python -m pipelines.chaos: need --events >= 100 and --kills >= 1\n")
+        parser.exit(2, "python -m voc.pipelines.dev.chaos: need --events >= 100 and --kills >= 1\n")
 
     with tempfile.TemporaryDirectory(prefix="voc-chaos-") as scratch:
         duckdb_path = args.duckdb or str(Path(scratch) / "chaos.duckdb")

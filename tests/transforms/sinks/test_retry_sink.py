@@ -6,14 +6,19 @@ import random
 
 import duckdb
 import pytest
+from voc.transforms.match_root_causes import CauseMatch
+from voc.transforms.parse_event import parse_message
+from voc.transforms.score_sentiment import SentimentScore
+from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
+from voc.transforms.sinks.retry_sink import (
+    Backoff,
+    SinkUnavailable,
+    retry_transient,
+    transient_reason,
+)
+from voc.transforms.tag_feedback import TaggedEvent
 
 from tests.transforms.helpers import DuckDBLockHolder, message, survey_payload
-from transforms.duckdb_store import DuckDBStore, build_batch
-from transforms.match_root_causes import CauseMatch
-from transforms.parse_event import parse_message
-from transforms.retry_sink import Backoff, SinkUnavailable, retry_transient, transient_reason
-from transforms.score_sentiment import SentimentScore
-from transforms.tag_feedback import TaggedEvent
 
 
 def tagged_surveys(n: int, comment_chars: int = 200) -> list[TaggedEvent]:

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
-
-from pipelines.generate import (
+from voc.pipelines.dev.generate import (
     CARDS,
     CUSTOMER_PHRASES,
     DEFAULT_START,
@@ -32,16 +31,16 @@ from pipelines.generate import (
     read_jsonl,
     write_jsonl,
 )
-from transforms.match_root_causes import (
+from voc.transforms.match_root_causes import (
     UNCLASSIFIED,
     Cause,
     Taxonomy,
     load_taxonomy,
     match_root_causes,
 )
-from transforms.tag_feedback import SIGNAL_FIELDS
+from voc.transforms.tag_feedback import SIGNAL_FIELDS
 
-SCHEMAS = Path(__file__).parents[2] / "schemas"
+SCHEMAS = Path(__file__).parents[3] / "schemas" / "events"
 # Every contract on disk, keyed by the (event_type, schema_version) attributes that pick it.
 VALIDATORS = {
     tuple(path.name.removesuffix(".json").split(".v")): Draft202012Validator(

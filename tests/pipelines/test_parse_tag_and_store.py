@@ -9,10 +9,10 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
+from voc.pipelines.streaming import build_processing
+from voc.transforms.sinks.duckdb_store import close_shared_stores
 
-from pipelines.streaming import build_processing
 from tests.transforms.helpers import message, note_payload, survey_payload
-from transforms.duckdb_store import close_shared_stores
 
 
 def streaming_options() -> PipelineOptions:
@@ -95,7 +95,7 @@ def test_long_texts_are_tagged_not_rejected(tmp_path):
 def test_a_poison_message_is_dead_lettered_and_the_stream_goes_on(tmp_path, monkeypatch):
     """A message whose tagging raises (here: a bug injected into sentiment scoring for one
     text) must not fail its bundle: the events around it are stored, it is a dead letter."""
-    import transforms.tag_feedback as tag_feedback
+    import voc.transforms.tag_feedback as tag_feedback
 
     real_score = tag_feedback.score_sentiment
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import apache_beam as beam
-
-from transforms.pull_pubsub import ReceivedMessage
+from voc.transforms.sources.pull_pubsub import ReceivedMessage
 
 
 def from_pubsub_message(message) -> ReceivedMessage:
@@ -45,7 +44,7 @@ class ReadFeedback(beam.PTransform):
 
     def expand(self, pbegin):
         if self.session_id is not None:
-            from transforms.direct_pull_evaluator import PullFromSession
+            from voc.transforms.sources.direct_pull_evaluator import PullFromSession
 
             return pbegin | "PullBatches" >> PullFromSession(self.session_id)
 

@@ -5,7 +5,7 @@ messages acknowledged after. A crash between the two makes Pub/Sub deliver the
 message again, and the store's keys turn that redelivery into a no-op; the
 other order would lose the message. Each bundle is one transaction, so a bundle
 is either entirely stored (and then acked) or not at all. A write that fails on a
-locked file or a full disk is retried with backoff (:mod:`transforms.retry_sink`);
+locked file or a full disk is retried with backoff (:mod:`voc.transforms.sinks.retry_sink`);
 until it succeeds nothing is acknowledged.
 """
 
@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-
-from transforms.duckdb_store import build_batch, shared_store
-from transforms.parse_event import DeadLetter
-from transforms.pull_pubsub import AckHandle, acknowledge_committed, sessions_of
-from transforms.retry_sink import retry_transient
-from transforms.tag_feedback import TaggedEvent
+from voc.transforms.parse_event import DeadLetter
+from voc.transforms.sinks.duckdb_store import build_batch, shared_store
+from voc.transforms.sinks.retry_sink import retry_transient
+from voc.transforms.sources.pull_pubsub import AckHandle, acknowledge_committed, sessions_of
+from voc.transforms.tag_feedback import TaggedEvent
 
 
 class WriteBundleFn(beam.DoFn):

@@ -1,12 +1,11 @@
-"""Tests for pipelines.evaluate, on tiny fixture files (never the real data set)."""
+"""Tests for voc.pipelines.dev.evaluate, on tiny fixture files (never the real data set)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from pipelines.evaluate import (
+from voc.pipelines.dev.evaluate import (
     accuracy_counts,
     evaluate_sentiment,
     format_report,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from transforms.score_sentiment import (
+from voc.transforms.score_sentiment import (
     label_for_compound,
     plain_vader_score,
     score_sentiment,

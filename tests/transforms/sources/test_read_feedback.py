@@ -10,14 +10,13 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 from google.cloud import pubsub_v1
-
-from transforms.pull_pubsub import (
+from voc.transforms.sources.pull_pubsub import (
     PullSession,
     acknowledge_committed,
     register_session,
     unregister_session,
 )
-from transforms.read_feedback import ReadFeedback
+from voc.transforms.sources.read_feedback import ReadFeedback
 
 pytestmark = pytest.mark.integration
 

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from transforms.check_schema_compatibility import (
+from voc.schemas.compatibility import (
     check_candidate,
     check_contract_family,
     compatibility_problems,
 )
 
-SCHEMAS = Path(__file__).parents[2] / "schemas"
+SCHEMAS = Path(__file__).parents[2] / "schemas" / "events"
 
 
 def shipped(name: str) -> dict[str, Any]:

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import duckdb
 from apache_beam.options.pipeline_options import PipelineOptions
-
-from pipelines.emulator import DEFAULT_PROJECT, provision, running_emulator
-from pipelines.generate import GenerationReport, generate_events
-from pipelines.publish import publish_messages
-from pipelines.streaming import RunReport, run_job
-from pipelines.summary import department_summary, format_table, table_counts
+from voc.pipelines.dev.emulator import DEFAULT_PROJECT, provision, running_emulator
+from voc.pipelines.dev.generate import GenerationReport, generate_events
+from voc.pipelines.ops.publish import publish_messages
+from voc.pipelines.ops.summary import department_summary, format_table, table_counts
+from voc.pipelines.streaming import RunReport, run_job
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def _build_parser() -> _Parser:
         description="Run the streaming pipeline. Beam pipeline options (--runner, "
         "--project, --region, --temp_location, ...) are passed through to Beam.",
     )
-    from pipelines.options import VocOptions
+    from voc.pipelines.options import VocOptions
 
     VocOptions._add_argparse_args(run)
 
@@ -113,7 +113,7 @@ def _build_parser() -> _Parser:
         commands,
         "schema",
         help="check event contracts for breaking changes",
-        description="Check a candidate contract (schemas/<event_type>.v<N>.json) against "
+        description="Check a candidate contract (schemas/events/<event_type>.v<N>.json) against "
         "version N-1, or, without files, every shipped contract version against the one before.",
     )
     schema_check = schema_actions.add_parser("check", help="exit 1 and name each breaking change")
@@ -143,7 +143,7 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pipelines.logs import configure_logging
+    from voc.pipelines.logs import configure_logging
 
     configure_logging()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -158,10 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    from pipelines.emulator import EmulatorError
-    from pipelines.options import ConfigError
-    from pipelines.streaming import JobFailed
-    from transforms.match_root_causes import TaxonomyError
+    from voc.pipelines.dev.emulator import EmulatorError
+    from voc.pipelines.options import ConfigError
+    from voc.pipelines.streaming import JobFailed
+    from voc.transforms.match_root_causes import TaxonomyError
 
     parser = _build_parser()
     if argv[:1] == ["run"]:
@@ -178,8 +178,8 @@ def _dispatch(argv: list[str]) -> int:
 
 
 def _cmd_demo(args, _argv, _beam) -> int:
-    from pipelines.demo import run_demo
-    from pipelines.options import check_taxonomy
+    from voc.pipelines.dev.demo import run_demo
+    from voc.pipelines.options import check_taxonomy
 
     _require_existing_parent(args.duckdb, "--duckdb")
     check_taxonomy(args.taxonomy)
@@ -198,7 +198,7 @@ def _cmd_demo(args, _argv, _beam) -> int:
 
 
 def _cmd_emulator(args, _argv, _beam) -> int:
-    from pipelines import emulator
+    from voc.pipelines.dev import emulator
 
     state_dir = Path(args.state_dir)
     if args.action == "start":
@@ -224,7 +224,7 @@ def _cmd_emulator(args, _argv, _beam) -> int:
 
 
 def _cmd_generate(args, _argv, _beam) -> int:
-    from pipelines.generate import generate_events, write_jsonl
+    from voc.pipelines.dev.generate import generate_events, write_jsonl
 
     messages, report = generate_events(args.events, seed=args.seed)
     if args.publish:
@@ -234,8 +234,8 @@ def _cmd_generate(args, _argv, _beam) -> int:
                 f"project {args.project}",
                 file=sys.stderr,
             )
-        from pipelines.publish import publish_messages
-        from transforms.retry_sink import first_line
+        from voc.pipelines.ops.publish import publish_messages
+        from voc.transforms.sinks.retry_sink import first_line
 
         try:
             publish_messages(messages, args.project)
@@ -256,9 +256,8 @@ def _cmd_generate(args, _argv, _beam) -> int:
 
 def _cmd_run(_args, argv, beam_args) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
-
-    from pipelines.options import check_flags
-    from pipelines.streaming import run_job
+    from voc.pipelines.options import check_flags
+    from voc.pipelines.streaming import run_job
 
     check_flags(beam_args)
     report = run_job(PipelineOptions(argv))
@@ -273,9 +272,8 @@ def _cmd_run(_args, argv, beam_args) -> int:
 
 def _cmd_summary(args, _argv, _beam) -> int:
     import duckdb
-
-    from pipelines.summary import department_summary, format_table, table_counts
-    from transforms.retry_sink import first_line
+    from voc.pipelines.ops.summary import department_summary, format_table, table_counts
+    from voc.transforms.sinks.retry_sink import first_line
 
     if not Path(args.duckdb).is_file():
         raise UsageError(f"voc summary: --duckdb {args.duckdb}: no such file")
@@ -298,7 +296,7 @@ def _cmd_summary(args, _argv, _beam) -> int:
 
 
 def _cmd_eval(args, _argv, _beam) -> int:
-    from pipelines.evaluate import LABELLED_SUFFIX, evaluate_sentiment, format_report
+    from voc.pipelines.dev.evaluate import LABELLED_SUFFIX, evaluate_sentiment, format_report
 
     data = Path(args.data)
     if not data.is_dir() or not any(data.glob(f"*{LABELLED_SUFFIX}")):
@@ -308,8 +306,8 @@ def _cmd_eval(args, _argv, _beam) -> int:
 
 
 def _cmd_dlq(args, _argv, _beam) -> int:
-    from pipelines import dead_letters
-    from pipelines.summary import format_table
+    from voc.pipelines.ops import dead_letters
+    from voc.pipelines.ops.summary import format_table
 
     if args.action == "purge":
         try:
@@ -338,8 +336,8 @@ def _cmd_dlq(args, _argv, _beam) -> int:
 
 
 def _replay(con, args) -> int:
-    from pipelines import dead_letters
-    from transforms.retry_sink import first_line
+    from voc.pipelines.ops import dead_letters
+    from voc.transforms.sinks.retry_sink import first_line
 
     if args.dry_run:
         plan = dead_letters.plan_replay(
@@ -352,7 +350,7 @@ def _replay(con, args) -> int:
                 f"project {args.project}",
                 file=sys.stderr,
             )
-        from pipelines.publish import publish_messages
+        from voc.pipelines.ops.publish import publish_messages
 
         try:
             plan = dead_letters.replay(
@@ -380,7 +378,7 @@ def _replay(con, args) -> int:
 
 
 def _cmd_schema(args, _argv, _beam) -> int:
-    from transforms.check_schema_compatibility import check_candidate, check_contract_family
+    from voc.schemas.compatibility import check_candidate, check_contract_family
 
     for path in args.files:
         if not Path(path).is_file():
@@ -402,9 +400,8 @@ def _cmd_schema(args, _argv, _beam) -> int:
 
 def _open_for_dlq(path: str):
     import duckdb
-
-    from transforms.duckdb_store import apply_migrations
-    from transforms.retry_sink import first_line, transient_reason
+    from voc.transforms.sinks.duckdb_store import apply_migrations
+    from voc.transforms.sinks.retry_sink import first_line, transient_reason
 
     if not Path(path).is_file():
         raise UsageError(f"voc dlq: --duckdb {path}: no such file")

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from transforms.contracts import contract_file_name, contracts_folder
+from voc.schemas.contracts import contract_file_name, contracts_folder
 
 __all__ = [
     "AGENT_NOTES_TOPIC",
@@ -50,7 +50,7 @@ AGENT_NOTES_TOPIC = "agent-notes"
 TOPIC_FOR_EVENT_TYPE = {"survey": SURVEYS_TOPIC, "agent_note": AGENT_NOTES_TOPIC}
 # The contract version of agent notes and of most surveys.
 SCHEMA_VERSION = "1"
-# Some publishers already send survey v2 (schemas/survey.v2.json), which adds
+# Some publishers already send survey v2 (schemas/events/survey.v2.json), which adds
 # product_area; the rest are still on v1, as they would be mid-migration.
 SURVEY_V2 = "2"
 SURVEY_V2_RATE = 0.3
