@@ -30,6 +30,7 @@ create table if not exists baseline_feedback (
 class ScoreSentimentFn(beam.DoFn):
     def setup(self):
         from nltk.sentiment.vader import SentimentIntensityAnalyzer
+
         from voc.transforms.score_sentiment import ensure_vader_lexicon
 
         ensure_vader_lexicon()  # offline data only; the analyzer is plain NLTK VADER

@@ -237,8 +237,8 @@ def percentile(sorted_values: list[float], pct: float) -> float | None:
 def measure_tagging(config: BenchConfig) -> dict:
     from voc.pipelines.dev.generate import generate_events
     from voc.transforms.parse_event import parse_message
+    from voc.transforms.records import ReceivedMessage
     from voc.transforms.score_sentiment import plain_vader_score, warm_up
-    from voc.transforms.sources.pull_pubsub import ReceivedMessage
     from voc.transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
 
     messages, _ = generate_events(config.tagging_texts, seed=303, malformed_rate=0.0)
@@ -286,6 +286,7 @@ QUERIES = {
 def build_query_db(path: Path, tag_rows: int) -> None:
     """A voc DuckDB file with ``tag_rows`` feedback_tags rows, ~1.5 tags an event."""
     import duckdb
+
     from voc.transforms.sinks.duckdb_store import apply_migrations
 
     events = tag_rows * 2 // 3
@@ -336,6 +337,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
 
 def measure_queries(config: BenchConfig, workdir: Path) -> dict:
     import duckdb
+
     from voc.pipelines.ops.summary import read_query
 
     results = {}

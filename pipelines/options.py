@@ -20,6 +20,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
     _BeamArgumentParser,
 )
+
 from voc.pipelines.dev.emulator import DEFAULT_PROJECT, TOPOLOGY
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"

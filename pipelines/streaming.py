@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
+
 from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
 from voc.transforms.parse_event import ParseEvents
 from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store

@@ -46,6 +46,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+
 from voc.schemas.contracts import compile_contract, contract_file_name, contracts_folder
 
 __all__ = [

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
+
 from voc.pipelines.dev.emulator import EmulatorState, provision, running_emulator
 
 PROJECT = "voc-test"

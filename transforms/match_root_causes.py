@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from voc.transforms.normalize_text import fold_apostrophes
+from voc.transforms.records import CauseMatch
 
 __all__ = [
     "MAX_EVIDENCE",
@@ -92,19 +94,6 @@ class Cause:
     patterns: tuple[re.Pattern[str], ...] = ()
     # Signal name (a key of SIGNAL_FIELDS) -> threshold; any one reaching it is enough.
     signals: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CauseMatch:
-    """A cause found in one text, with the words (or number) that justify it.
-
-    The evidence is kept so that analysts can audit a tag without rereading the
-    whole comment, and so that bad patterns are easy to spot in the output.
-    """
-
-    cause_id: str
-    department: str
-    evidence: str
 
 
 @dataclass(frozen=True)

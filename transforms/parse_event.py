@@ -12,12 +12,9 @@ Contracts: attributes ``event_type`` (``survey`` | ``agent_note``),
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
-import traceback
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -25,17 +22,14 @@ from typing import Any
 import apache_beam as beam
 import fastjsonschema
 from apache_beam.metrics import Metrics
+
 from voc.schemas.contracts import Contract, compile_contract, contract_file_name, contracts_folder
-from voc.transforms.sources.pull_pubsub import AckHandle, ReceivedMessage
+from voc.transforms.records import FeedbackEvent, InvalidMessage, ReceivedMessage, to_dead_letter
 
 EVENT_TYPES = ("survey", "agent_note")
 # The payload field that carries each event type's event time.
 EVENT_TIME_FIELD = {"survey": "submitted_at", "agent_note": "created_at"}
 REQUIRED_ATTRIBUTES = ("event_type", "schema_version", "event_time")
-# Set by `voc dlq replay` on a re-published dead letter: the dead_letter_id it replays.
-REPLAY_ATTRIBUTE = "voc_replay_of"
-# Longest error text kept in a dead letter; the raw bytes are kept whole.
-MAX_ERROR_CHARS = 2000
 # Every reason parse_message rejects a message with. A closed set so dead letters can be
 # grouped and alerted on; a dead letter whose reason is not in it (an exception type
 # name) is a bug in this module, not a bad message.
@@ -50,97 +44,6 @@ REJECTION_REASONS = (
     "schema_violation",  # JSON, but not an object valid against its contract
     "bad_event_time",  # the event-time field is not an RFC 3339 date-time with an offset
 )
-
-
-class InvalidMessage(ValueError):
-    """A message that breaks the contract; ``reason`` is a stable code for grouping."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class FeedbackEvent:
-    """A message that honours its contract."""
-
-    event_type: str
-    schema_version: int
-    event_id: str
-    interaction_id: str
-    event_time: datetime
-    payload: dict[str, Any]
-    message: ReceivedMessage
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """A message no step could handle, kept whole so it can be replayed after a fix.
-
-    Restricted: ``data`` is the raw payload and may hold PII; this is the only
-    table where raw payloads are kept.
-    """
-
-    dead_letter_id: str
-    stage: str
-    reason: str
-    error: str
-    exception_type: str
-    stack: str
-    data: bytes
-    attributes: dict[str, str]
-    message_id: str
-    publish_time: datetime | None
-    received_at: datetime
-    ack: AckHandle | None
-
-
-def dead_letter_id(message: ReceivedMessage) -> str:
-    """Stable across redeliveries of one published message, so they make one row.
-
-    Pub/Sub's message id is stable under redelivery; without one (files, tests)
-    the content hash is. A replayed dead letter is a new Pub/Sub message, so it
-    names the row it came from (``voc_replay_of``) and fails into that row again.
-    """
-    replay_of = message.attributes.get(REPLAY_ATTRIBUTE)
-    if replay_of:
-        return replay_of
-    if message.message_id:
-        return f"msg:{message.message_id}"
-    digest = hashlib.sha256(message.data)
-    for key in sorted(message.attributes):
-        # surrogatepass: a hash must not be the step that fails on odd attribute text.
-        value = message.attributes[key]
-        digest.update(
-            b"\0"
-            + key.encode("utf-8", "surrogatepass")
-            + b"="
-            + value.encode("utf-8", "surrogatepass")
-        )
-    return f"sha256:{digest.hexdigest()}"
-
-
-def to_dead_letter(message: ReceivedMessage, stage: str, error: Exception) -> DeadLetter:
-    reason = error.reason if isinstance(error, InvalidMessage) else type(error).__name__
-    return DeadLetter(
-        dead_letter_id=dead_letter_id(message),
-        stage=stage,
-        reason=reason,
-        error=str(error)[:MAX_ERROR_CHARS],
-        exception_type=type(error).__name__,
-        stack="" if isinstance(error, InvalidMessage) else _short_stack(error),
-        data=message.data,
-        attributes=dict(message.attributes),
-        message_id=message.message_id,
-        publish_time=message.publish_time,
-        received_at=datetime.now(UTC),
-        ack=message.ack,
-    )
-
-
-def _short_stack(error: Exception) -> str:
-    return "".join(traceback.format_exception(error, limit=-8))[-MAX_ERROR_CHARS:]
 
 
 @cache

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from voc.transforms.normalize_text import fold_apostrophes
+from voc.transforms.records import SentimentScore
 
 # Where NLTK looks for the lexicon, relative to a directory on nltk.data.path.
 LEXICON_ZIP = Path("sentiment") / "vader_lexicon.zip"
@@ -53,14 +55,6 @@ MAX_SCORED_CHARS = 5_000
 
 DOMAIN_LEXICON_RESOURCE = "sentiment_lexicon.yaml"
 _VALENCE_LIMIT = 4.0
-
-
-@dataclass(frozen=True)
-class SentimentScore:
-    """Score of one text: VADER compound in [-1, 1] and its thresholded label."""
-
-    compound: float
-    label: str  # "positive" | "neutral" | "negative"
 
 
 # ---------------------------------------------------------------------------

@@ -12,38 +12,25 @@ would cost more than tagging the bundle.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+
 from voc.transforms.match_root_causes import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
-from voc.transforms.match_root_causes import (
-    CauseMatch,
-    Taxonomy,
-    load_taxonomy,
-    match_root_causes,
+from voc.transforms.match_root_causes import Taxonomy, load_taxonomy, match_root_causes
+from voc.transforms.records import (
+    FeedbackEvent,
+    TaggedEvent,
+    to_dead_letter,
 )
-from voc.transforms.parse_event import FeedbackEvent, to_dead_letter
 from voc.transforms.redact_pii import redact_counts
-from voc.transforms.score_sentiment import SentimentScore, score_sentiment
+from voc.transforms.score_sentiment import score_sentiment
 
 # Which payload field holds each event type's free text.
 TEXT_FIELD = {"survey": "comment", "agent_note": "note"}
 # Agent-note fields the taxonomy's signals may test.
 SIGNAL_FIELDS = tuple(CAUSE_SIGNAL_FIELDS.values())
-
-
-@dataclass(frozen=True)
-class TaggedEvent:
-    """An event ready for the fact tables: its text redacted and its tags attached."""
-
-    event: FeedbackEvent
-    text: str
-    sentiment: SentimentScore
-    causes: tuple[CauseMatch, ...]
-    taxonomy_version: int
-    redactions: int
 
 
 def tag_event(event: FeedbackEvent, taxonomy: Taxonomy) -> TaggedEvent:

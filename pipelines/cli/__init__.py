@@ -256,6 +256,7 @@ def _cmd_generate(args, _argv, _beam) -> int:
 
 def _cmd_run(_args, argv, beam_args) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
+
     from voc.pipelines.options import check_flags
     from voc.pipelines.streaming import run_job
 
@@ -272,6 +273,7 @@ def _cmd_run(_args, argv, beam_args) -> int:
 
 def _cmd_summary(args, _argv, _beam) -> int:
     import duckdb
+
     from voc.pipelines.ops.summary import department_summary, format_table, table_counts
     from voc.transforms.sinks.retry_sink import first_line
 
@@ -400,6 +402,7 @@ def _cmd_schema(args, _argv, _beam) -> int:
 
 def _open_for_dlq(path: str):
     import duckdb
+
     from voc.transforms.sinks.duckdb_store import apply_migrations
     from voc.transforms.sinks.retry_sink import first_line, transient_reason
 

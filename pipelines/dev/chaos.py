@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
 from voc.pipelines.dev.generate import GeneratedMessage, generate_events
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.options import job_flags
@@ -62,7 +63,7 @@ def expected_outcome(
 ) -> Expected:
     """Parse and tag every valid message in this process, as the job would."""
     from voc.transforms.parse_event import parse_message
-    from voc.transforms.sources.pull_pubsub import ReceivedMessage
+    from voc.transforms.records import ReceivedMessage
     from voc.transforms.tag_feedback import shared_taxonomy, tag_event
 
     taxonomy = shared_taxonomy(taxonomy_path)

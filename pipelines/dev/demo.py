@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 from apache_beam.options.pipeline_options import PipelineOptions
+
 from voc.pipelines.dev.emulator import DEFAULT_PROJECT, provision, running_emulator
 from voc.pipelines.dev.generate import GenerationReport, generate_events
 from voc.pipelines.ops.publish import publish_messages

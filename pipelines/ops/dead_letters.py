@@ -28,8 +28,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
+
 from voc.pipelines.dev.generate import TOPIC_FOR_EVENT_TYPE
-from voc.transforms.parse_event import REPLAY_ATTRIBUTE
+from voc.transforms.records import REPLAY_ATTRIBUTE
 
 _DURATION = re.compile(r"^(\d+)([mhdw])$")
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

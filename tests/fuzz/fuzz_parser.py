@@ -33,14 +33,8 @@ from typing import Any
 
 from voc.pipelines.dev.generate import generate_events
 from voc.transforms.match_root_causes import Taxonomy
-from voc.transforms.parse_event import (
-    EVENT_TIME_FIELD,
-    MAX_ERROR_CHARS,
-    REJECTION_REASONS,
-    InvalidMessage,
-    parse_message,
-)
-from voc.transforms.sources.pull_pubsub import ReceivedMessage
+from voc.transforms.parse_event import EVENT_TIME_FIELD, REJECTION_REASONS, parse_message
+from voc.transforms.records import MAX_ERROR_CHARS, InvalidMessage, ReceivedMessage
 from voc.transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
 
 DEFAULT_EXAMPLES = 100_000

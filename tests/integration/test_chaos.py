@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from voc.pipelines.dev.chaos import run_chaos
 
 pytestmark = pytest.mark.integration

@@ -10,6 +10,7 @@ import time
 import duckdb
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
+
 from voc.pipelines.dev.chaos import JobProcess
 from voc.pipelines.dev.demo import run_demo
 from voc.pipelines.dev.generate import generate_events

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+
+from tests.integration.test_streaming_job import job_options
 from voc.pipelines.cli import main
 from voc.pipelines.dev.generate import GeneratedMessage, generate_events
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.streaming import run_job
-from voc.transforms.parse_event import InvalidMessage, to_dead_letter
+from voc.transforms.records import InvalidMessage, ReceivedMessage, to_dead_letter
 from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
-from voc.transforms.sources.pull_pubsub import ReceivedMessage
-
-from tests.integration.test_streaming_job import job_options
 
 pytestmark = pytest.mark.integration
 

@@ -7,18 +7,13 @@ import random
 
 import duckdb
 import pytest
-from voc.pipelines.ops.publish import publish_messages
-from voc.pipelines.streaming import run_job
-from voc.transforms.parse_event import (
-    MAX_ERROR_CHARS,
-    REJECTION_REASONS,
-    InvalidMessage,
-    parse_message,
-)
-from voc.transforms.sources.pull_pubsub import ReceivedMessage
 
 from tests.fuzz.fuzz_parser import Ingredients, base_messages, make_sample
 from tests.integration.test_streaming_job import job_options
+from voc.pipelines.ops.publish import publish_messages
+from voc.pipelines.streaming import run_job
+from voc.transforms.parse_event import REJECTION_REASONS, parse_message
+from voc.transforms.records import MAX_ERROR_CHARS, InvalidMessage, ReceivedMessage
 
 pytestmark = pytest.mark.integration
 

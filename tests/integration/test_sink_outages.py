@@ -11,12 +11,12 @@ import signal
 import time
 
 import pytest
+
+from tests.transforms.helpers import DuckDBLockHolder
 from voc.pipelines.dev.chaos import JobProcess, compare, expected_outcome, observed_outcome
 from voc.pipelines.dev.generate import generate_events
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.options import job_flags
-
-from tests.transforms.helpers import DuckDBLockHolder
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,7 @@ import re
 import duckdb
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
+
 from voc.pipelines.dev.generate import generate_events
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.options import job_flags

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from voc.pipelines.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

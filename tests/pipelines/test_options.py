@@ -5,6 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
+
 from voc.pipelines.options import ConfigError, validate
 from voc.transforms.sources.read_feedback import ReadFeedback
 

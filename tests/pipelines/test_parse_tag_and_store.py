@@ -9,10 +9,10 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
-from voc.pipelines.streaming import build_processing
-from voc.transforms.sinks.duckdb_store import close_shared_stores
 
 from tests.transforms.helpers import message, note_payload, survey_payload
+from voc.pipelines.streaming import build_processing
+from voc.transforms.sinks.duckdb_store import close_shared_stores
 
 
 def streaming_options() -> PipelineOptions:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from voc.schemas.compatibility import (
     check_candidate,
     check_contract_family,

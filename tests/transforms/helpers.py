@@ -7,7 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
-from voc.transforms.sources.pull_pubsub import ReceivedMessage
+from voc.transforms.records import ReceivedMessage
 
 
 def survey_payload(**overrides: Any) -> dict[str, Any]:

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from voc.transforms.match_root_causes import (
     TRIAGE_DEPARTMENT,
     UNCLASSIFIED,
     Cause,
-    CauseMatch,
     Taxonomy,
     TaxonomyError,
     load_taxonomy,
@@ -29,6 +29,7 @@ from voc.transforms.match_root_causes import (
     parse_taxonomy,
 )
 from voc.transforms.normalize_text import fold_apostrophes
+from voc.transforms.records import CauseMatch
 
 
 @functools.cache

@@ -5,17 +5,10 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-from voc.transforms.parse_event import (
-    InvalidMessage,
-    ParseEvents,
-    ParseEventsFn,
-    dead_letter_id,
-    parse_message,
-    to_dead_letter,
-)
-from voc.transforms.sources.pull_pubsub import ReceivedMessage
 
 from tests.transforms.helpers import message, note_payload, survey_payload
+from voc.transforms.parse_event import ParseEvents, ParseEventsFn, parse_message
+from voc.transforms.records import InvalidMessage, ReceivedMessage, dead_letter_id, to_dead_letter
 
 
 def test_valid_survey_and_note_parse():

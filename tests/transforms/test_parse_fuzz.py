@@ -25,26 +25,29 @@ import apache_beam as beam
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
+from tests.fuzz import fuzz_parser
 from voc.pipelines.dev.generate import generate_events
 from voc.schemas.compatibility import _json_type
 from voc.schemas.contracts import contract_file_name, contracts_folder
 from voc.transforms.parse_event import (
     EVENT_TIME_FIELD,
     EVENT_TYPES,
-    MAX_ERROR_CHARS,
     REJECTION_REASONS,
     REQUIRED_ATTRIBUTES,
     SCHEMA_VERSION,
-    DeadLetter,
-    FeedbackEvent,
-    InvalidMessage,
     ParseEventsFn,
     parse_message,
 )
-from voc.transforms.sources.pull_pubsub import ReceivedMessage
-from voc.transforms.tag_feedback import TEXT_FIELD, TaggedEvent, shared_taxonomy, tag_event
-
-from tests.fuzz import fuzz_parser
+from voc.transforms.records import (
+    MAX_ERROR_CHARS,
+    DeadLetter,
+    FeedbackEvent,
+    InvalidMessage,
+    ReceivedMessage,
+    TaggedEvent,
+)
+from voc.transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
 
 # Derandomized so CI runs the same examples every time; no deadline because a
 # 10 MB value or a cold VADER load can take longer than Hypothesis's default.

@@ -8,6 +8,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from voc.transforms import redact_pii as rp
 from voc.transforms.redact_pii import (
     PiiSpan,

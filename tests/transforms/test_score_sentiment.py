@@ -13,13 +13,14 @@ from pathlib import Path
 import nltk
 import nltk.data
 import pytest
+
 from voc.transforms import score_sentiment as ss
+from voc.transforms.records import SentimentScore
 from voc.transforms.score_sentiment import (
     LEXICON_MEMBER,
     LEXICON_RESOURCE,
     LEXICON_ZIP,
     MAX_SCORED_CHARS,
-    SentimentScore,
     compile_phrase_pattern,
     ensure_vader_lexicon,
     join_phrases,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from voc.transforms.parse_event import DeadLetter, parse_message
-from voc.transforms.tag_feedback import TagFeedbackFn, TaggedEvent, shared_taxonomy, tag_event
-
 from tests.transforms.helpers import message, note_payload, survey_payload
+from voc.transforms.parse_event import parse_message
+from voc.transforms.records import DeadLetter, TaggedEvent
+from voc.transforms.tag_feedback import TagFeedbackFn, shared_taxonomy, tag_event
 
 
 def test_survey_is_redacted_scored_and_routed():

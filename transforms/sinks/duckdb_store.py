@@ -28,8 +28,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from voc.transforms.parse_event import REPLAY_ATTRIBUTE, DeadLetter
-from voc.transforms.tag_feedback import TaggedEvent
+
+from voc.transforms.records import REPLAY_ATTRIBUTE, DeadLetter, TaggedEvent
 
 _TS = pa.timestamp("us", tz="UTC")
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from voc.transforms.parse_event import DeadLetter
+
+from voc.transforms.records import AckHandle, DeadLetter, TaggedEvent
 from voc.transforms.sinks.duckdb_store import build_batch, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient
-from voc.transforms.sources.pull_pubsub import AckHandle, acknowledge_committed, sessions_of
-from voc.transforms.tag_feedback import TaggedEvent
+from voc.transforms.sources.pull_pubsub import acknowledge_committed, sessions_of
 
 
 class WriteBundleFn(beam.DoFn):

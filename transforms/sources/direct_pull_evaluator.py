@@ -26,6 +26,7 @@ from apache_beam.runners.direct.transform_evaluator import (
 from apache_beam.runners.direct.util import TransformResult
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Timestamp
+
 from voc.transforms.sources.pull_pubsub import get_session
 
 # How long an evaluation waits when there was nothing to pull, so an idle job

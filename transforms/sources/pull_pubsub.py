@@ -34,7 +34,9 @@ import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
+
+from voc.transforms.records import AckHandle, ReceivedMessage
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,30 +56,6 @@ _PULL_REQUEST_MAX = 1000
 warnings.filterwarnings(
     "ignore", message="The return_immediately flag is deprecated", category=DeprecationWarning
 )
-
-
-@dataclass(frozen=True)
-class AckHandle:
-    """What the sink needs to acknowledge one message after it committed."""
-
-    session_id: str
-    subscription: str
-    ack_id: str
-
-
-@dataclass(frozen=True)
-class ReceivedMessage:
-    """One Pub/Sub message as it arrived, before any parsing.
-
-    ``ack`` is None where the runner acknowledges by itself (Dataflow's native
-    source), so the sink has nothing to do for it.
-    """
-
-    data: bytes
-    attributes: dict[str, str]
-    message_id: str
-    publish_time: datetime | None
-    ack: AckHandle | None = None
 
 
 @dataclass

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import apache_beam as beam
-from voc.transforms.sources.pull_pubsub import ReceivedMessage
+
+from voc.transforms.records import ReceivedMessage
 
 
 def from_pubsub_message(message) -> ReceivedMessage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from voc.pipelines.dev.evaluate import (
     accuracy_counts,
     evaluate_sentiment,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
+
 from voc.pipelines.dev.generate import (
     CARDS,
     CUSTOMER_PHRASES,

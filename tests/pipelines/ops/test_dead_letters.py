@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
-from voc.pipelines.cli import main
-from voc.pipelines.ops import dead_letters
-from voc.transforms.parse_event import REPLAY_ATTRIBUTE, InvalidMessage, to_dead_letter
-from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
 
 from tests.transforms.helpers import DuckDBLockHolder, message, survey_payload
+from voc.pipelines.cli import main
+from voc.pipelines.ops import dead_letters
+from voc.transforms.records import REPLAY_ATTRIBUTE, InvalidMessage, to_dead_letter
+from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 

@@ -6,18 +6,22 @@ from datetime import UTC, datetime
 
 import duckdb
 import pytest
-from voc.transforms.match_root_causes import CauseMatch
-from voc.transforms.parse_event import InvalidMessage, parse_message, to_dead_letter
-from voc.transforms.score_sentiment import SentimentScore
+
+from tests.transforms.helpers import message, note_payload, survey_payload
+from voc.transforms.parse_event import parse_message
+from voc.transforms.records import (
+    CauseMatch,
+    InvalidMessage,
+    SentimentScore,
+    TaggedEvent,
+    to_dead_letter,
+)
 from voc.transforms.sinks.duckdb_store import (
     DuckDBStore,
     apply_migrations,
     build_batch,
     migration_files,
 )
-from voc.transforms.tag_feedback import TaggedEvent
-
-from tests.transforms.helpers import message, note_payload, survey_payload
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 

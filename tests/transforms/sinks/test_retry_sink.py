@@ -6,9 +6,10 @@ import random
 
 import duckdb
 import pytest
-from voc.transforms.match_root_causes import CauseMatch
+
+from tests.transforms.helpers import DuckDBLockHolder, message, survey_payload
 from voc.transforms.parse_event import parse_message
-from voc.transforms.score_sentiment import SentimentScore
+from voc.transforms.records import CauseMatch, SentimentScore, TaggedEvent
 from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
 from voc.transforms.sinks.retry_sink import (
     Backoff,
@@ -16,9 +17,6 @@ from voc.transforms.sinks.retry_sink import (
     retry_transient,
     transient_reason,
 )
-from voc.transforms.tag_feedback import TaggedEvent
-
-from tests.transforms.helpers import DuckDBLockHolder, message, survey_payload
 
 
 def tagged_surveys(n: int, comment_chars: int = 200) -> list[TaggedEvent]:

@@ -10,6 +10,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 from google.cloud import pubsub_v1
+
 from voc.transforms.sources.pull_pubsub import (
     PullSession,
     acknowledge_committed,

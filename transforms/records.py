@@ -1,0 +1,183 @@
+r"""The records that flow between the steps, and nothing else.
+
+    ReceivedMessage -> parse -> FeedbackEvent -> tag -> TaggedEvent -> sink
+                          \________________________\__> DeadLetter -> sink
+
+Every step imports its input and output types from here rather than from the
+step that makes them, so a new step (a join, a rollup, another sink) depends
+on the records, not on the code of its neighbours. Plain frozen dataclasses:
+they are pickled between bundles by the runner and compared in tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+# Set by `voc dlq replay` on a re-published dead letter: the dead_letter_id it replays.
+REPLAY_ATTRIBUTE = "voc_replay_of"
+# Longest error text kept in a dead letter; the raw bytes are kept whole.
+MAX_ERROR_CHARS = 2000
+
+
+# -- as it arrived ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AckHandle:
+    """What the sink needs to acknowledge one message after it committed."""
+
+    session_id: str
+    subscription: str
+    ack_id: str
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One Pub/Sub message as it arrived, before any parsing.
+
+    ``ack`` is None where the runner acknowledges by itself (Dataflow's native
+    source), so the sink has nothing to do for it.
+    """
+
+    data: bytes
+    attributes: dict[str, str]
+    message_id: str
+    publish_time: datetime | None
+    ack: AckHandle | None = None
+
+
+# -- parsed -------------------------------------------------------------------
+
+
+class InvalidMessage(ValueError):
+    """A message that breaks the contract; ``reason`` is a stable code for grouping."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """A message that honours its contract."""
+
+    event_type: str
+    schema_version: int
+    event_id: str
+    interaction_id: str
+    event_time: datetime
+    payload: dict[str, Any]
+    message: ReceivedMessage
+
+
+# -- failed -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message no step could handle, kept whole so it can be replayed after a fix.
+
+    Restricted: ``data`` is the raw payload and may hold PII; this is the only
+    table where raw payloads are kept.
+    """
+
+    dead_letter_id: str
+    stage: str
+    reason: str
+    error: str
+    exception_type: str
+    stack: str
+    data: bytes
+    attributes: dict[str, str]
+    message_id: str
+    publish_time: datetime | None
+    received_at: datetime
+    ack: AckHandle | None
+
+
+def dead_letter_id(message: ReceivedMessage) -> str:
+    """Stable across redeliveries of one published message, so they make one row.
+
+    Pub/Sub's message id is stable under redelivery; without one (files, tests)
+    the content hash is. A replayed dead letter is a new Pub/Sub message, so it
+    names the row it came from (``voc_replay_of``) and fails into that row again.
+    """
+    replay_of = message.attributes.get(REPLAY_ATTRIBUTE)
+    if replay_of:
+        return replay_of
+    if message.message_id:
+        return f"msg:{message.message_id}"
+    digest = hashlib.sha256(message.data)
+    for key in sorted(message.attributes):
+        # surrogatepass: a hash must not be the step that fails on odd attribute text.
+        value = message.attributes[key]
+        digest.update(
+            b"\0"
+            + key.encode("utf-8", "surrogatepass")
+            + b"="
+            + value.encode("utf-8", "surrogatepass")
+        )
+    return f"sha256:{digest.hexdigest()}"
+
+
+def to_dead_letter(message: ReceivedMessage, stage: str, error: Exception) -> DeadLetter:
+    reason = error.reason if isinstance(error, InvalidMessage) else type(error).__name__
+    return DeadLetter(
+        dead_letter_id=dead_letter_id(message),
+        stage=stage,
+        reason=reason,
+        error=str(error)[:MAX_ERROR_CHARS],
+        exception_type=type(error).__name__,
+        stack="" if isinstance(error, InvalidMessage) else _short_stack(error),
+        data=message.data,
+        attributes=dict(message.attributes),
+        message_id=message.message_id,
+        publish_time=message.publish_time,
+        received_at=datetime.now(UTC),
+        ack=message.ack,
+    )
+
+
+def _short_stack(error: Exception) -> str:
+    return "".join(traceback.format_exception(error, limit=-8))[-MAX_ERROR_CHARS:]
+
+
+# -- tagged -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentimentScore:
+    """Score of one text: VADER compound in [-1, 1] and its thresholded label."""
+
+    compound: float
+    label: str  # "positive" | "neutral" | "negative"
+
+
+@dataclass(frozen=True)
+class CauseMatch:
+    """A cause found in one text, with the words (or number) that justify it.
+
+    The evidence is kept so that analysts can audit a tag without rereading the
+    whole comment, and so that bad patterns are easy to spot in the output.
+    """
+
+    cause_id: str
+    department: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class TaggedEvent:
+    """An event ready for the fact tables: its text redacted and its tags attached."""
+
+    event: FeedbackEvent
+    text: str
+    sentiment: SentimentScore
+    causes: tuple[CauseMatch, ...]
+    taxonomy_version: int
+    redactions: int
