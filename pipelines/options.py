@@ -21,7 +21,7 @@ from apache_beam.options.pipeline_options import (
     _BeamArgumentParser,
 )
 
-from voc.pipelines.dev.emulator import DEFAULT_PROJECT, TOPOLOGY
+from voc.pipelines.topology import DEFAULT_PROJECT, TOPOLOGY
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
 # Runners that execute in this process, where the batched ack-after-commit source runs.

@@ -29,9 +29,10 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
+from voc.transforms.error_text import first_line
 from voc.transforms.parse_event import ParseEvents
 from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store
-from voc.transforms.sinks.retry_sink import first_line, retry_transient, sink_unavailable_in
+from voc.transforms.sinks.retry_sink import retry_transient, sink_unavailable_in
 from voc.transforms.sinks.write_duckdb import WriteToDuckDB
 from voc.transforms.sources.pull_pubsub import PullSession, register_session, unregister_session
 from voc.transforms.sources.read_feedback import ReadFeedback

@@ -235,7 +235,7 @@ def _cmd_generate(args, _argv, _beam) -> int:
                 file=sys.stderr,
             )
         from voc.pipelines.ops.publish import publish_messages
-        from voc.transforms.sinks.retry_sink import first_line
+        from voc.transforms.error_text import first_line
 
         try:
             publish_messages(messages, args.project)
@@ -275,7 +275,7 @@ def _cmd_summary(args, _argv, _beam) -> int:
     import duckdb
 
     from voc.pipelines.ops.summary import department_summary, format_table, table_counts
-    from voc.transforms.sinks.retry_sink import first_line
+    from voc.transforms.error_text import first_line
 
     if not Path(args.duckdb).is_file():
         raise UsageError(f"voc summary: --duckdb {args.duckdb}: no such file")
@@ -339,7 +339,7 @@ def _cmd_dlq(args, _argv, _beam) -> int:
 
 def _replay(con, args) -> int:
     from voc.pipelines.ops import dead_letters
-    from voc.transforms.sinks.retry_sink import first_line
+    from voc.transforms.error_text import first_line
 
     if args.dry_run:
         plan = dead_letters.plan_replay(
@@ -403,8 +403,9 @@ def _cmd_schema(args, _argv, _beam) -> int:
 def _open_for_dlq(path: str):
     import duckdb
 
+    from voc.transforms.error_text import first_line
     from voc.transforms.sinks.duckdb_store import apply_migrations
-    from voc.transforms.sinks.retry_sink import first_line, transient_reason
+    from voc.transforms.sinks.retry_sink import transient_reason
 
     if not Path(path).is_file():
         raise UsageError(f"voc dlq: --duckdb {path}: no such file")

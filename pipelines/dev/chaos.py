@@ -313,8 +313,9 @@ def run_chaos(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from voc.pipelines.dev.emulator import DEFAULT_PROJECT, TOPOLOGY, provision, running_emulator
+    from voc.pipelines.dev.emulator import provision, running_emulator
     from voc.pipelines.logs import configure_logging
+    from voc.pipelines.topology import DEFAULT_PROJECT, TOPOLOGY
 
     configure_logging()
     parser = argparse.ArgumentParser(prog="python -m voc.pipelines.dev.chaos", description=__doc__)

@@ -18,11 +18,12 @@ from pathlib import Path
 import duckdb
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from voc.pipelines.dev.emulator import DEFAULT_PROJECT, provision, running_emulator
+from voc.pipelines.dev.emulator import provision, running_emulator
 from voc.pipelines.dev.generate import GenerationReport, generate_events
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.ops.summary import department_summary, format_table, table_counts
 from voc.pipelines.streaming import RunReport, run_job
+from voc.pipelines.topology import DEFAULT_PROJECT
 
 
 @dataclass(frozen=True)

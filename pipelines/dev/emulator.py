@@ -26,14 +26,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-DEFAULT_PROJECT = "voc-local"
+from voc.pipelines.topology import ACK_DEADLINE_SECONDS, DEFAULT_PROJECT, TOPOLOGY
+
 DEFAULT_STATE_DIR = Path(".voc") / "emulator"
-# Topic -> the subscription the pipeline reads it through.
-TOPOLOGY = {"surveys": "surveys-voc", "agent-notes": "agent-notes-voc"}
-# Pub/Sub's minimum. The source extends the leases of messages still in flight,
-# so this does not need to cover a slow bundle; what it bounds is how long the
-# messages a crashed job had in flight wait before they are delivered again.
-ACK_DEADLINE_SECONDS = 10
 
 
 class EmulatorError(RuntimeError):

@@ -29,14 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from voc.pipelines.topology import SURVEYS_TOPIC, TOPIC_FOR_EVENT_TYPE
 from voc.schemas.contracts import contract_file_name, contracts_folder
 
 __all__ = [
-    "AGENT_NOTES_TOPIC",
     "DEFAULT_START",
     "NO_CAUSE",
-    "SURVEYS_TOPIC",
-    "TOPIC_FOR_EVENT_TYPE",
     "GeneratedMessage",
     "GenerationReport",
     "generate_events",
@@ -44,10 +42,6 @@ __all__ = [
     "write_jsonl",
 ]
 
-SURVEYS_TOPIC = "surveys"
-AGENT_NOTES_TOPIC = "agent-notes"
-# Which topic carries each event type (dead-letter replays send them back there too).
-TOPIC_FOR_EVENT_TYPE = {"survey": SURVEYS_TOPIC, "agent_note": AGENT_NOTES_TOPIC}
 # The contract version of agent notes and of most surveys.
 SCHEMA_VERSION = "1"
 # Some publishers already send survey v2 (schemas/events/survey.v2.json), which adds

@@ -29,7 +29,7 @@ from typing import Any
 
 import duckdb
 
-from voc.pipelines.dev.generate import TOPIC_FOR_EVENT_TYPE
+from voc.pipelines.topology import TOPIC_FOR_EVENT_TYPE
 from voc.transforms.records import REPLAY_ATTRIBUTE
 
 _DURATION = re.compile(r"^(\d+)([mhdw])$")

@@ -24,6 +24,8 @@ from typing import TypeVar
 
 import duckdb
 
+from voc.transforms.error_text import first_line
+
 _LOGGER = logging.getLogger("voc.sink")
 
 T = TypeVar("T")
@@ -86,13 +88,6 @@ def transient_reason(error: BaseException) -> str | None:
     ):
         return f"I/O error: {first_line(error, 300)}"
     return None
-
-
-def first_line(error: BaseException, limit: int | None = None) -> str:
-    """The line of an error a person reads (DuckDB and gRPC errors run to several)."""
-    text = str(error).strip()
-    line = text.splitlines()[0] if text else type(error).__name__
-    return line[:limit] if limit else line
 
 
 def retry_transient(
