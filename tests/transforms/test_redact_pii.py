@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from voc.transforms import find_phone_numbers as phones
 from voc.transforms import redact_pii as rp
 from voc.transforms.redact_pii import (
     PiiSpan,
@@ -573,7 +574,7 @@ def reference_phones(text: str, found: list[PiiSpan]) -> list[PiiSpan]:
         else:
             stretches.append([span.start, span.end])
     spans = []
-    for candidate in rp._PHONE_CANDIDATE.finditer(text):
+    for candidate in phones._PHONE_CANDIDATE.finditer(text):
         base = candidate.start()
         chunks = [(m.start() + base, m.end() + base) for m in re.finditer(r"\S+", candidate[0])]
         counts = [sum(c.isdigit() for c in text[a:b]) for a, b in chunks]
@@ -596,8 +597,8 @@ def reference_phones(text: str, found: list[PiiSpan]) -> list[PiiSpan]:
                     break
                 run = text[start : chunks[j][1]]
                 punctuated = re.search(r"[.\-()+]", run) is not None
-                context = rp._context_words(text, start if i == 0 or punctuated else base)
-                if rp._is_phone(run, context):
+                context = phones._context_words(text, start if i == 0 or punctuated else base)
+                if phones._is_phone(run, context):
                     hit = j
                     break
             if covering:  # redacted anyway: only a run reaching past the stretch counts
@@ -682,14 +683,14 @@ def test_runs_that_cannot_be_phones_never_reach_the_rules(monkeypatch) -> None:
     # Deterministic twin of the timing test: 20,000 characters of "7 7 7 ..." used to
     # cost 109,879 calls of _is_phone, none of which could succeed.
     calls = 0
-    real = rp._is_phone
+    real = phones._is_phone
 
     def counting(run: str, context: list[str]) -> bool:
         nonlocal calls
         calls += 1
         return real(run, context)
 
-    monkeypatch.setattr(rp, "_is_phone", counting)
+    monkeypatch.setattr(phones, "_is_phone", counting)
     assert redact_pii(HOSTILE["spaced_digits"]) == HOSTILE["spaced_digits"]
     assert calls == 0
 
