@@ -287,12 +287,12 @@ def build_query_db(path: Path, tag_rows: int) -> None:
     """A voc DuckDB file with ``tag_rows`` feedback_tags rows, ~1.5 tags an event."""
     import duckdb
 
-    from voc.transforms.sinks.duckdb_store import apply_migrations
+    from voc.transforms.sinks.duckdb_schema import prepare
 
     events = tag_rows * 2 // 3
     con = duckdb.connect(str(path))
     con.execute("set enable_progress_bar = false")
-    apply_migrations(con)
+    prepare(con)
     depts = "['product','billing','docs','logistics','support_ops','marketing','sales','identity']"
     channels = "['phone','email','chat','social','in_app']"
     labels = "['negative','neutral','positive']"
@@ -338,7 +338,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
 def measure_queries(config: BenchConfig, workdir: Path) -> dict:
     import duckdb
 
-    from voc.pipelines.ops.summary import read_query
+    from voc import sql as shipped_sql
 
     results = {}
     for rows in config.query_rows:
@@ -350,7 +350,7 @@ def measure_queries(config: BenchConfig, workdir: Path) -> dict:
         con.execute("set enable_progress_bar = false")
         timings = {}
         for name, sql in QUERIES.items():
-            sql = sql or read_query(name)
+            sql = sql or shipped_sql.query(name)
             runs = []
             for _ in range(config.query_runs):
                 began = time.perf_counter()

@@ -1,0 +1,66 @@
+"""The SQL voc ships, found by purpose.
+
+    sql/migrations/NNN_name.sql   tables: created and altered once per file, in order
+    sql/views/<view>.sql          what owners query: re-created at every start
+    sql/queries/<name>.sql        example questions, also used by `voc summary`
+
+A view file holds only its select (a CTE chain); its name is the file's name.
+Keeping views out of migrations means changing a view is an edit to one file,
+not a new migration, and every file gets the current definition on its next
+start. Each view has a YAML beside it: who reads it, what a row is, and column
+tests that the test suite runs against fixtures.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import NamedTuple
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_OBJECT_NAME = re.compile(r"^([a-z][a-z0-9_]*)\.sql$")
+
+
+class Migration(NamedTuple):
+    version: int
+    name: str
+    sql: str
+
+
+class View(NamedTuple):
+    name: str
+    sql: str  # the select, without "create view"
+
+    @property
+    def create_statement(self) -> str:
+        return f"create or replace view {self.name} as\n{self.sql}"
+
+
+def folder(purpose: str) -> Traversable:
+    return resources.files("voc.sql") / purpose
+
+
+def migrations() -> list[Migration]:
+    """Every file in sql/migrations, in version order."""
+    found = []
+    for entry in folder("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+def views() -> list[View]:
+    """Every view in sql/views, by name (the creator resolves dependencies between them)."""
+    found = []
+    for entry in folder("views").iterdir():
+        match = _OBJECT_NAME.match(entry.name)
+        if match:
+            found.append(View(match[1], entry.read_text(encoding="utf-8").strip()))
+    return sorted(found, key=lambda v: v.name)
+
+
+def query(name: str) -> str:
+    """An example question from sql/queries."""
+    return (folder("queries") / f"{name}.sql").read_text(encoding="utf-8")

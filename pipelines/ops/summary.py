@@ -7,16 +7,13 @@ without taking the writer's lock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import duckdb
 
+from voc import sql
+
 TABLES = ("surveys", "agent_notes", "feedback_tags", "dead_letters")
-
-
-def read_query(name: str) -> str:
-    return (resources.files("voc.sql") / "queries" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -24,7 +21,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def department_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
-    cursor = con.execute(read_query("department_summary"))
+    cursor = con.execute(sql.query("department_summary"))
     columns = [d[0] for d in cursor.description]
     return columns, cursor.fetchall()
 

@@ -17,6 +17,7 @@ from apache_beam.metrics import Metrics
 from voc.transforms.records import AckHandle, DeadLetter, TaggedEvent
 from voc.transforms.sinks.duckdb_store import build_batch, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient
+from voc.transforms.sinks.tables import DEAD_LETTERS, TABLES
 from voc.transforms.sources.pull_pubsub import acknowledge_committed, sessions_of
 
 
@@ -29,8 +30,7 @@ class WriteBundleFn(beam.DoFn):
         # or a full disk before it gives up (leaving those messages unacknowledged).
         self.stop_grace = stop_grace
         self.rows_new = {
-            name: Metrics.counter("voc.sink", f"{name}_new")
-            for name in ("surveys", "agent_notes", "feedback_tags", "dead_letters")
+            table.name: Metrics.counter("voc.sink", f"{table.name}_new") for table in TABLES
         }
         self.redeliveries = Metrics.counter("voc.sink", "redeliveries_ignored")
         self.batch_size = Metrics.distribution("voc.sink", "batch_size")
@@ -63,10 +63,10 @@ class WriteBundleFn(beam.DoFn):
         )
         acknowledge_committed(_ack_handles(self.pending))
         for name, counter in self.rows_new.items():
-            counter.inc(getattr(result, name))
-        self.redeliveries.inc(
-            len(batch) - result.surveys - result.agent_notes - result.dead_letters
-        )
+            counter.inc(result[name])
+        # Each message makes one fact or one dead letter; the rest were known keys.
+        stored = sum(result[table.name] for table in TABLES if table.holds_events)
+        self.redeliveries.inc(len(batch) - stored - result[DEAD_LETTERS.name])
         self.batch_size.update(len(self.pending))
         self.pending = []
 

@@ -127,7 +127,7 @@ def test_a_full_disk_fails_the_transaction_whole_and_the_retry_commits_it_once(s
     )
     assert len(said) == 3 and all("disk full" in line for line in said)
     # Nothing half-written: 3,000 new rows (5 of them were already there).
-    assert result.surveys == 2995
+    assert result["surveys"] == 2995
     assert store.con.execute(
         "select count(*), count(distinct event_id) from surveys"
     ).fetchone() == (3000, 3000)

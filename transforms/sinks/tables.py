@@ -1,0 +1,269 @@
+"""The tables the sink writes, one entry each: name, Arrow schema, key, rows, write rule.
+
+The store and the sink only read this registry, so a new table is one entry
+here plus one migration in ``sql/migrations/`` (which creates it); nothing in
+the store changes. Column names match the migrations; inserts go BY NAME, so
+the order of the columns here does not matter.
+
+Write rules keep the tables exactly-once under at-least-once delivery:
+
+- fact tables are keyed on ``event_id`` and insert only rows whose key is new,
+  so a redelivered message never adds a row;
+- rows derived from an event (its tags) are written only for events whose fact
+  row was inserted in the same transaction, so a redelivery does not re-tag an
+  event even if the taxonomy changed in between;
+- dead letters keep their first row and raw bytes, and take the latest failure
+  (a replay that failed again updates the row it came from).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from voc.transforms.records import DeadLetter, TaggedEvent
+
+Record = TaggedEvent | DeadLetter
+Row = dict[str, Any]
+
+_TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    schema: pa.Schema
+    key: tuple[str, ...]
+    # The rows one record contributes to this table (none for most pairs).
+    rows: Callable[[Record, datetime], list[Row]]
+    # Write only rows whose event_id was newly stored in a fact table in the same
+    # transaction (rows derived from an event, never written on their own).
+    only_for_new_events: bool = False
+    # "do update set ..." for a key that exists; None: a known key is ignored.
+    on_conflict: str | None = None
+    # A fact table: its new keys are the events the same transaction stores.
+    holds_events: bool = False
+
+
+# -- rows of one record --------------------------------------------------------
+
+
+def _fact_common(tagged: TaggedEvent, now: datetime) -> Row:
+    event = tagged.event
+    return {
+        "event_id": event.event_id,
+        "interaction_id": event.interaction_id,
+        "channel": event.payload["channel"],
+        "sentiment_score": tagged.sentiment.compound,
+        "sentiment_label": tagged.sentiment.label,
+        "schema_version": event.schema_version,
+        "message_id": event.message.message_id or None,
+        "published_at": event.message.publish_time,
+        "ingested_at": now,
+    }
+
+
+def _is_event(record: Record, event_type: str) -> bool:
+    return isinstance(record, TaggedEvent) and record.event.event_type == event_type
+
+
+def survey_rows(record: Record, now: datetime) -> list[Row]:
+    if not _is_event(record, "survey"):
+        return []
+    payload = record.event.payload
+    return [
+        _fact_common(record, now)
+        | {
+            "customer_id": payload["customer_id"],
+            "submitted_at": record.event.event_time,
+            "csat": payload.get("csat"),
+            "nps": payload.get("nps"),
+            "ces": payload.get("ces"),
+            "resolved": payload["resolved"],
+            "comment": record.text,
+            "language": payload["language"],
+            # Survey v2 and later; v1 never has it, so NULL there.
+            "product_area": payload.get("product_area"),
+        }
+    ]
+
+
+def note_rows(record: Record, now: datetime) -> list[Row]:
+    if not _is_event(record, "agent_note"):
+        return []
+    payload = record.event.payload
+    return [
+        _fact_common(record, now)
+        | {
+            "agent_id": payload["agent_id"],
+            "team": payload["team"],
+            "created_at": record.event.event_time,
+            "handle_seconds": payload["handle_seconds"],
+            "hold_seconds": payload["hold_seconds"],
+            "transfers": payload["transfers"],
+            "note": record.text,
+        }
+    ]
+
+
+def tag_rows(record: Record, now: datetime) -> list[Row]:
+    if not isinstance(record, TaggedEvent):
+        return []
+    event = record.event
+    csat = event.payload.get("csat") if event.event_type == "survey" else None
+    seen_departments: set[str] = set()
+    rows = []
+    for cause in record.causes:
+        rows.append(
+            {
+                "event_id": event.event_id,
+                "source": event.event_type,
+                "interaction_id": event.interaction_id,
+                "event_time": event.event_time,
+                "cause_id": cause.cause_id,
+                "department": cause.department,
+                "evidence": cause.evidence,
+                "sentiment_score": record.sentiment.compound,
+                "sentiment_label": record.sentiment.label,
+                "taxonomy_version": record.taxonomy_version,
+                "tagged_at": now,
+                # Lets department queries count events without count(distinct).
+                "first_for_department": cause.department not in seen_departments,
+                "csat": csat,
+            }
+        )
+        seen_departments.add(cause.department)
+    return rows
+
+
+def dead_letter_rows(record: Record, _now: datetime) -> list[Row]:
+    if not isinstance(record, DeadLetter):
+        return []
+    return [
+        {
+            "dead_letter_id": record.dead_letter_id,
+            "received_at": record.received_at,
+            "stage": record.stage,
+            "reason": record.reason,
+            "error": record.error,
+            "exception_type": record.exception_type,
+            "stack": record.stack,
+            "message_id": record.message_id or None,
+            "published_at": record.publish_time,
+            "attributes": json.dumps(record.attributes, sort_keys=True),
+            "data": record.data,
+        }
+    ]
+
+
+# -- the registry ---------------------------------------------------------------
+
+_FACT_COMMON = [
+    ("event_id", pa.string()),
+    ("interaction_id", pa.string()),
+    ("channel", pa.string()),
+    ("sentiment_score", pa.float64()),
+    ("sentiment_label", pa.string()),
+    ("schema_version", pa.int32()),
+    ("message_id", pa.string()),
+    ("published_at", _TS),
+    ("ingested_at", _TS),
+]
+
+SURVEYS = Table(
+    name="surveys",
+    schema=pa.schema(
+        [
+            *_FACT_COMMON,
+            ("customer_id", pa.string()),
+            ("submitted_at", _TS),
+            ("csat", pa.int8()),
+            ("nps", pa.int8()),
+            ("ces", pa.int8()),
+            ("resolved", pa.bool_()),
+            ("comment", pa.string()),
+            ("language", pa.string()),
+            ("product_area", pa.string()),
+        ]
+    ),
+    key=("event_id",),
+    rows=survey_rows,
+    holds_events=True,
+)
+
+AGENT_NOTES = Table(
+    name="agent_notes",
+    schema=pa.schema(
+        [
+            *_FACT_COMMON,
+            ("agent_id", pa.string()),
+            ("team", pa.string()),
+            ("created_at", _TS),
+            ("handle_seconds", pa.int32()),
+            ("hold_seconds", pa.int32()),
+            ("transfers", pa.int32()),
+            ("note", pa.string()),
+        ]
+    ),
+    key=("event_id",),
+    rows=note_rows,
+    holds_events=True,
+)
+
+FEEDBACK_TAGS = Table(
+    name="feedback_tags",
+    schema=pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("source", pa.string()),
+            ("interaction_id", pa.string()),
+            ("event_time", _TS),
+            ("cause_id", pa.string()),
+            ("department", pa.string()),
+            ("evidence", pa.string()),
+            ("sentiment_score", pa.float64()),
+            ("sentiment_label", pa.string()),
+            ("taxonomy_version", pa.int32()),
+            ("tagged_at", _TS),
+            ("first_for_department", pa.bool_()),
+            ("csat", pa.int8()),
+        ]
+    ),
+    key=("event_id", "cause_id"),
+    rows=tag_rows,
+    only_for_new_events=True,
+)
+
+DEAD_LETTERS = Table(
+    name="dead_letters",
+    schema=pa.schema(
+        [
+            ("dead_letter_id", pa.string()),
+            ("received_at", _TS),
+            ("stage", pa.string()),
+            ("reason", pa.string()),
+            ("error", pa.string()),
+            ("exception_type", pa.string()),
+            ("stack", pa.string()),
+            ("message_id", pa.string()),
+            ("published_at", _TS),
+            ("attributes", pa.string()),
+            ("data", pa.binary()),
+        ]
+    ),
+    key=("dead_letter_id",),
+    rows=dead_letter_rows,
+    # A redelivery, or a replay that failed again: keep the row and its raw bytes,
+    # take the latest failure.
+    on_conflict="do update set stage = excluded.stage, reason = excluded.reason, "
+    "error = excluded.error, exception_type = excluded.exception_type, "
+    "stack = excluded.stack, last_failed_at = excluded.received_at",
+)
+
+# In write order: fact tables before the rows derived from their events.
+TABLES: tuple[Table, ...] = (SURVEYS, AGENT_NOTES, FEEDBACK_TAGS, DEAD_LETTERS)
