@@ -64,8 +64,8 @@ def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float]
 def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
     from apache_beam.options.pipeline_options import PipelineOptions
 
+    from voc.pipelines.local_driver import run_job
     from voc.pipelines.options import job_flags
-    from voc.pipelines.streaming import run_job
 
     started: list[float] = []
 

@@ -21,6 +21,7 @@ from apache_beam.options.pipeline_options import (
     _BeamArgumentParser,
 )
 
+from voc.pipelines.arguments import DEFAULT_DUCKDB, non_negative_float, positive_int
 from voc.pipelines.topology import DEFAULT_PROJECT, TOPOLOGY
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
@@ -32,26 +33,14 @@ class ConfigError(ValueError):
     """A bad flag or configuration; the message is one line that names it."""
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
-    return value
-
-
 class VocOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("voc")
         group.add_argument(
-            "--duckdb", default="voc.duckdb", help="DuckDB file to load (default: voc.duckdb)"
+            "--duckdb",
+            default=DEFAULT_DUCKDB,
+            help=f"DuckDB file to load (default: {DEFAULT_DUCKDB})",
         )
         group.add_argument(
             "--taxonomy",
@@ -80,7 +69,7 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--stop-when-idle",
             dest="stop_when_idle",
-            type=_non_negative_float,
+            type=non_negative_float,
             default=None,
             metavar="SECONDS",
             help="drain and stop once no message arrived for this long (batched source)",
@@ -88,21 +77,21 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--max-batch",
             dest="max_batch",
-            type=_positive_int,
+            type=positive_int,
             default=1000,
             help="most messages per bundle (batched source; default 1000)",
         )
         group.add_argument(
             "--max-outstanding",
             dest="max_outstanding",
-            type=_positive_int,
+            type=positive_int,
             default=5000,
             help="most messages pulled but not yet committed (batched source; default 5000)",
         )
         group.add_argument(
             "--max-linger",
             dest="max_linger",
-            type=_non_negative_float,
+            type=non_negative_float,
             default=0.25,
             metavar="SECONDS",
             help="longest wait to fill a bundle (batched source; default 0.25)",
@@ -118,7 +107,7 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--stop-grace",
             dest="stop_grace",
-            type=_non_negative_float,
+            type=non_negative_float,
             default=30.0,
             metavar="SECONDS",
             help="once asked to stop, how long a write failing on a locked file or full "
@@ -127,7 +116,7 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--progress-every",
             dest="progress_every",
-            type=_non_negative_float,
+            type=non_negative_float,
             default=0,
             metavar="SECONDS",
             help="print a progress line this often (0: never)",

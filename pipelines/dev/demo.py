@@ -18,11 +18,12 @@ from pathlib import Path
 import duckdb
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from voc.pipelines.arguments import DEFAULT_DUCKDB
 from voc.pipelines.dev.emulator import provision, running_emulator
 from voc.pipelines.dev.generate import GenerationReport, generate_events
+from voc.pipelines.local_driver import RunReport, run_job
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.ops.summary import department_summary, format_table, table_counts
-from voc.pipelines.streaming import RunReport, run_job
 from voc.pipelines.topology import DEFAULT_PROJECT
 
 
@@ -55,7 +56,7 @@ class DemoResult:
 def run_demo(
     events: int = 5000,
     seed: int = 7,
-    duckdb_path: str = "voc.duckdb",
+    duckdb_path: str = DEFAULT_DUCKDB,
     state_dir: Path = Path(".voc/demo"),
     taxonomy: str | None = None,
     out=sys.stdout,

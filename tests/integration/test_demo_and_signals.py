@@ -14,9 +14,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from voc.pipelines.dev.chaos import JobProcess
 from voc.pipelines.dev.demo import run_demo
 from voc.pipelines.dev.generate import generate_events
+from voc.pipelines.local_driver import run_job
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.options import job_flags
-from voc.pipelines.streaming import run_job
 
 pytestmark = pytest.mark.integration
 

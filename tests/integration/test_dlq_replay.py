@@ -8,8 +8,8 @@ import pytest
 from tests.integration.test_streaming_job import job_options
 from voc.pipelines.cli import main
 from voc.pipelines.dev.generate import GeneratedMessage, generate_events
+from voc.pipelines.local_driver import run_job
 from voc.pipelines.ops.publish import publish_messages
-from voc.pipelines.streaming import run_job
 from voc.transforms.records import InvalidMessage, ReceivedMessage, to_dead_letter
 from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
 

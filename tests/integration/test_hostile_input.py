@@ -10,8 +10,8 @@ import pytest
 
 from tests.fuzz.fuzz_parser import Ingredients, base_messages, make_sample
 from tests.integration.test_streaming_job import job_options
+from voc.pipelines.local_driver import run_job
 from voc.pipelines.ops.publish import publish_messages
-from voc.pipelines.streaming import run_job
 from voc.transforms.parse_event import REJECTION_REASONS, parse_message
 from voc.transforms.records import MAX_ERROR_CHARS, InvalidMessage, ReceivedMessage
 

@@ -11,8 +11,9 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.transforms.helpers import message, note_payload, survey_payload
-from voc.pipelines.streaming import build_processing
+from voc.pipelines.parse_tag_and_store import ParseTagAndStore
 from voc.transforms.sinks.duckdb_store import close_shared_stores
+from voc.transforms.sinks.write_duckdb import WriteToDuckDB
 
 
 def streaming_options() -> PipelineOptions:
@@ -51,7 +52,7 @@ def test_any_arrival_order_and_redeliveries_make_one_row_each(tmp_path):
         .advance_watermark_to_infinity()
     )
     with TestPipeline(options=streaming_options()) as p:
-        outputs = build_processing(p | stream, db, None)
+        outputs = p | stream | ParseTagAndStore(WriteToDuckDB(db))
         assert_that(
             outputs["parse_failures"] | beam.Map(lambda d: (d.dead_letter_id, d.reason)),
             equal_to([("msg:bad-1", "invalid_json")]),
@@ -79,7 +80,7 @@ def test_long_texts_are_tagged_not_rejected(tmp_path):
             .add_elements([survey("C", "sc", comment=long_comment), survey("D", "sd")])
             .advance_watermark_to_infinity()
         )
-        outputs = build_processing(p | stream, db, None)
+        outputs = p | stream | ParseTagAndStore(WriteToDuckDB(db))
         assert_that(
             outputs["tagged"] | beam.Map(lambda t: (t.event.event_id, t.sentiment.label)),
             equal_to([("sc", "negative"), ("sd", "negative")]),
@@ -114,7 +115,7 @@ def test_a_poison_message_is_dead_lettered_and_the_stream_goes_on(tmp_path, monk
             .add_elements([survey("G", "se2")])
             .advance_watermark_to_infinity()
         )
-        outputs = build_processing(p | stream, db, None)
+        outputs = p | stream | ParseTagAndStore(WriteToDuckDB(db))
         assert_that(
             outputs["tag_failures"] | beam.Map(lambda d: (d.dead_letter_id, d.stage, d.reason)),
             equal_to([("msg:m-sp", "tag", "ZeroDivisionError")]),

@@ -1,0 +1,191 @@
+"""Drive the streaming job in this process: the pull session, signals and progress.
+
+On the DirectRunner voc reads Pub/Sub through its own :class:`PullSession`
+(large bundles, acknowledgement after commit), which lives outside the graph:
+this module creates it, checks the subscriptions and the sink before anything
+runs, drains on SIGINT/SIGTERM, prints progress, and turns a sink that stayed
+unwritable through a stop into one line (:class:`JobFailed`). Off the
+DirectRunner the runner owns all of that and ``run_job`` only submits the graph.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
+from voc.pipelines.streaming import build_pipeline
+from voc.transforms.error_text import first_line
+from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store
+from voc.transforms.sinks.retry_sink import retry_transient, sink_unavailable_in
+from voc.transforms.sources.pull_pubsub import (
+    PullSession,
+    register_session,
+    unregister_session,
+)
+
+
+class JobFailed(RuntimeError):
+    """The job stopped without storing everything it pulled; the message says why and
+    that the rest will be delivered again. The CLI prints it as one line, exit 1."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    pulled: int
+    acknowledged: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.acknowledged / self.seconds if self.seconds else 0.0
+
+
+def _check_sink(config: JobConfig) -> None:
+    """Open the store before the job starts.
+
+    A file another process holds, or a full disk, is waited out (saying so);
+    anything else (not a DuckDB file, a newer format) is a config error.
+    """
+    store = shared_store(config.duckdb)
+    try:
+        retry_transient(store.open, what=f"opening --duckdb {config.duckdb}")
+    except Exception as error:  # duckdb raises IOException, InvalidInputException, ...
+        raise ConfigError(f"--duckdb {config.duckdb}: {first_line(error, 300)}") from None
+
+
+def _check_subscriptions(session: PullSession) -> None:
+    from google.api_core import exceptions
+
+    for subscription in session.subscriptions:
+        try:
+            session.client.get_subscription(request={"subscription": subscription}, timeout=15)
+        except exceptions.NotFound:
+            raise ConfigError(
+                f"subscription {subscription} does not exist (voc emulator start creates it)"
+            ) from None
+        except exceptions.GoogleAPICallError as error:
+            raise ConfigError(f"cannot reach Pub/Sub for {subscription}: {error.message}") from None
+        except Exception as error:  # auth and transport errors have no common base
+            raise ConfigError(f"cannot reach Pub/Sub for {subscription}: {error}") from None
+
+
+def run_job(
+    options: PipelineOptions,
+    out=sys.stderr,
+    published: int | None = None,
+    on_running: Callable[[PullSession], None] | None = None,
+) -> RunReport:
+    """Run until drained (``--stop-when-idle``) or until SIGINT/SIGTERM asks for a drain.
+
+    ``on_running`` is called with the pull session once the pipeline runs; a caller
+    that decides itself when to stop (the benchmark) calls ``request_stop()`` on it.
+    """
+    config = validate(options)
+    voc = options.view_as(VocOptions)
+    if not config.batched:
+        p = beam.Pipeline(options=options)
+        build_pipeline(p, config)
+        started = time.monotonic()
+        p.run().wait_until_finish()
+        return RunReport(0, 0, time.monotonic() - started)
+
+    session = register_session(
+        PullSession(
+            config.subscriptions,
+            max_batch=voc.max_batch,
+            max_linger_seconds=voc.max_linger,
+            max_outstanding=voc.max_outstanding,
+            stop_when_idle_seconds=voc.stop_when_idle,
+        )
+    )
+    try:
+        _check_subscriptions(session)
+        _check_sink(config)
+        p = beam.Pipeline(options=options)
+        build_pipeline(p, config, session.session_id)
+        restore = _drain_on_signals(session, out)
+        started = time.monotonic()
+        reporter = _start_progress(session, voc.progress_every, started, out, published)
+        try:
+            result = p.run()
+            if on_running is not None:
+                on_running(session)
+            result.wait_until_finish()
+        except Exception as error:
+            unavailable = sink_unavailable_in(error)
+            if unavailable is None:
+                raise
+            session.mark_finished()  # stop extending leases, then hand them back
+            session.release_outstanding()
+            raise JobFailed(str(unavailable)) from None
+        finally:
+            restore()
+            if reporter is not None:
+                reporter.set()
+        # Up to the last acknowledgement: the idle wait before a --stop-when-idle
+        # stop, or a drain with nothing left to do, is not work.
+        finished = session.stats.last_acknowledged_at or time.monotonic()
+        elapsed = max(finished - started, 1e-3)
+        return RunReport(session.stats.pulled, session.stats.acknowledged, elapsed)
+    finally:
+        session.mark_finished()
+        unregister_session(session.session_id)
+        close_shared_stores()
+
+
+def _drain_on_signals(session: PullSession, out) -> Callable[[], None]:
+    """SIGINT/SIGTERM: stop pulling, let in-flight rows commit and ack, then end."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, _frame):
+        if session.stop_requested:
+            print("voc: already draining; waiting for in-flight messages", file=out, flush=True)
+        else:
+            print(
+                f"voc: {signal.Signals(signum).name}: draining ({session.outstanding} in flight)",
+                file=out,
+                flush=True,
+            )
+        session.request_stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def _start_progress(session: PullSession, every: float, started: float, out, published: int | None):
+    if not every:
+        return None
+    stop = threading.Event()
+
+    def report() -> None:
+        last_committed, last_time = 0, started
+        while not stop.wait(every):
+            now = time.monotonic()
+            stats = session.stats
+            rate = (stats.acknowledged - last_committed) / max(now - last_time, 1e-9)
+            last_committed, last_time = stats.acknowledged, now
+            sent = f"published {published:,}  " if published is not None else ""
+            print(
+                f"voc run: {now - started:6.1f}s  {sent}pulled {stats.pulled:>8,}  committed "
+                f"{stats.acknowledged:>8,}  in flight {session.outstanding:>6,}  "
+                f"{rate:8,.0f} ev/s",
+                file=out,
+                flush=True,
+            )
+
+    threading.Thread(target=report, name="voc-progress", daemon=True).start()
+    return stop

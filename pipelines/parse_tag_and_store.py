@@ -1,0 +1,49 @@
+"""The processing graph every job shares: parse, tag, store; the sink is a parameter.
+
+    messages -> ParseEvents -+-> TagFeedback -+-> CollectRecords -> sink
+                             |                +-> (tag failures) -^
+                             +-> (parse failures) ----------------^
+
+Every failure path ends in the same sink as the facts, so a message is
+acknowledged exactly when its outcome, a fact or a dead letter, is committed.
+The sink is any PTransform over ``TaggedEvent | DeadLetter`` records: the
+DuckDB file sink today; a DuckLake sink, a batch backfill's sink or a test's
+sink plug in without touching the graph. Dedup by ``event_id`` happens in the
+sink: at-least-once delivery means a duplicate can arrive after any restart,
+and only the store knows what it has already committed.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.pvalue import PCollection
+
+from voc.transforms.parse_event import ParseEvents
+from voc.transforms.tag_feedback import TagFeedback
+
+
+class ParseTagAndStore(beam.PTransform):
+    """PCollection[ReceivedMessage] -> parsed, tagged and written through ``sink``."""
+
+    def __init__(self, sink: beam.PTransform, taxonomy_path: str | None = None) -> None:
+        super().__init__()
+        self.sink = sink
+        self.taxonomy_path = taxonomy_path
+
+    def expand(self, messages) -> dict[str, PCollection]:
+        """Returns the named outputs (``events``, ``tagged``, ``parse_failures``,
+        ``tag_failures``) for tests and for branches added after tagging."""
+        parsed = messages | "ParseEvents" >> ParseEvents()
+        tagged = parsed.events | "TagFeedback" >> TagFeedback(self.taxonomy_path)
+        records = (
+            tagged.tagged,
+            parsed.dead_letters,
+            tagged.dead_letters,
+        ) | "CollectRecords" >> beam.Flatten()
+        records | "Store" >> self.sink
+        return {
+            "events": parsed.events,
+            "tagged": tagged.tagged,
+            "parse_failures": parsed.dead_letters,
+            "tag_failures": tagged.dead_letters,
+        }
