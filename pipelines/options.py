@@ -168,8 +168,8 @@ def check_flags(argv: list[str]) -> None:
 
 def check_taxonomy(path: str | None) -> None:
     """Load (and cache) the taxonomy now, so a bad file fails before any work starts."""
-    from voc.transforms.match_root_causes import TaxonomyError
     from voc.transforms.tag_feedback import shared_taxonomy
+    from voc.transforms.taxonomy import TaxonomyError
 
     if path is not None and not Path(path).is_file():
         raise ConfigError(f"--taxonomy {path}: no such file")

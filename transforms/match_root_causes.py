@@ -7,8 +7,7 @@ literal strings the patterns need, and only the few patterns that can possibly
 match run. The answers are identical to running every pattern; only the work differs.
 
 The taxonomy itself, and reading and validating it from YAML, live in
-voc.transforms.taxonomy; its names are re-exported here for the callers that
-import them with the matcher.
+voc.transforms.taxonomy.
 
 The module has no Beam dependency: the pipeline wraps these pure functions.
 """
@@ -22,31 +21,12 @@ from voc.transforms.normalize_text import fold_apostrophes
 from voc.transforms.pattern_prefilter import PatternIndex
 from voc.transforms.records import CauseMatch
 from voc.transforms.taxonomy import (
-    SIGNAL_FIELDS,
-    TAXONOMY_VERSION,
     TRIAGE_DEPARTMENT,
     UNCLASSIFIED,
-    Cause,
     Taxonomy,
-    TaxonomyError,
-    load_taxonomy,
-    parse_taxonomy,
 )
 
-__all__ = [
-    "MAX_EVIDENCE",
-    "SIGNAL_FIELDS",
-    "TAXONOMY_VERSION",
-    "TRIAGE_DEPARTMENT",
-    "UNCLASSIFIED",
-    "Cause",
-    "CauseMatch",
-    "Taxonomy",
-    "TaxonomyError",
-    "load_taxonomy",
-    "match_root_causes",
-    "parse_taxonomy",
-]
+__all__ = ["EVIDENCE_SEPARATOR", "MAX_EVIDENCE", "match_root_causes"]
 
 # More evidence than this makes a row hard to read in a dashboard without helping
 # anyone decide whether the tag is right.

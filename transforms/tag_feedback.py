@@ -17,8 +17,7 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from voc.transforms.match_root_causes import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
-from voc.transforms.match_root_causes import Taxonomy, load_taxonomy, match_root_causes
+from voc.transforms.match_root_causes import match_root_causes
 from voc.transforms.records import (
     FeedbackEvent,
     TaggedEvent,
@@ -26,6 +25,8 @@ from voc.transforms.records import (
 )
 from voc.transforms.redact_pii import redact_counts
 from voc.transforms.score_sentiment import score_sentiment
+from voc.transforms.taxonomy import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
+from voc.transforms.taxonomy import Taxonomy, load_taxonomy
 
 # Which payload field holds each event type's free text.
 TEXT_FIELD = {"survey": "comment", "agent_note": "note"}

@@ -59,7 +59,7 @@ def _dispatch(argv: list[str]) -> int:
     from voc.pipelines.dev.emulator import EmulatorError
     from voc.pipelines.local_driver import JobFailed
     from voc.pipelines.options import ConfigError
-    from voc.transforms.match_root_causes import TaxonomyError
+    from voc.transforms.taxonomy import TaxonomyError
 
     parser, handlers = build_parser()
     if argv[:1] == ["run"]:

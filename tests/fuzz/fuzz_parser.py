@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from voc.pipelines.dev.generate import generate_events
-from voc.transforms.match_root_causes import Taxonomy
 from voc.transforms.parse_event import EVENT_TIME_FIELD, REJECTION_REASONS, parse_message
 from voc.transforms.records import MAX_ERROR_CHARS, InvalidMessage, ReceivedMessage
 from voc.transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
+from voc.transforms.taxonomy import Taxonomy
 
 DEFAULT_EXAMPLES = 100_000
 # How much of an input's repr a report shows; enough to rebuild it by hand.

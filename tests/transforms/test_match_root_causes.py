@@ -18,18 +18,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voc.transforms.match_root_causes import (
+from voc.transforms.match_root_causes import match_root_causes
+from voc.transforms.normalize_text import fold_apostrophes
+from voc.transforms.records import CauseMatch
+from voc.transforms.taxonomy import (
     TRIAGE_DEPARTMENT,
     UNCLASSIFIED,
     Cause,
     Taxonomy,
     TaxonomyError,
     load_taxonomy,
-    match_root_causes,
     parse_taxonomy,
 )
-from voc.transforms.normalize_text import fold_apostrophes
-from voc.transforms.records import CauseMatch
 
 
 @functools.cache

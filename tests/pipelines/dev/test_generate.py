@@ -32,14 +32,9 @@ from voc.pipelines.dev.generate import (
     read_jsonl,
     write_jsonl,
 )
-from voc.transforms.match_root_causes import (
-    UNCLASSIFIED,
-    Cause,
-    Taxonomy,
-    load_taxonomy,
-    match_root_causes,
-)
+from voc.transforms.match_root_causes import match_root_causes
 from voc.transforms.tag_feedback import SIGNAL_FIELDS
+from voc.transforms.taxonomy import UNCLASSIFIED, Cause, Taxonomy, load_taxonomy
 
 SCHEMAS = Path(__file__).parents[3] / "schemas" / "events"
 # Every contract on disk, keyed by the (event_type, schema_version) attributes that pick it.
