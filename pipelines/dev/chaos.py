@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,18 +49,20 @@ _IN_FLIGHT = re.compile(r"in flight\s+([\d,]+)")
 
 
 @dataclass(frozen=True)
-class Expected:
-    """What one perfect run would store, derived from the messages themselves."""
+class Outcome:
+    """What the tables hold, by what identifies each row: the event ids of the fact
+    tables, the (event, cause) pairs of the tags and the Pub/Sub ids of the dead
+    letters. Expected outcomes hold each once; observed ones keep any duplicates."""
 
-    surveys: frozenset[str]
-    agent_notes: frozenset[str]
-    tags: frozenset[tuple[str, str]]
-    dead_letter_message_ids: frozenset[str]
+    surveys: Collection[str]
+    agent_notes: Collection[str]
+    tags: Collection[tuple[str, str]]
+    dead_letter_message_ids: Collection[str]
 
 
 def expected_outcome(
     messages: Sequence[GeneratedMessage], message_ids: Sequence[str], taxonomy_path: str | None
-) -> Expected:
+) -> Outcome:
     """Parse and tag every valid message in this process, as the job would."""
     from voc.transforms.parse_event import parse_message
     from voc.transforms.records import ReceivedMessage
@@ -78,26 +80,16 @@ def expected_outcome(
         (surveys if event.event_type == "survey" else notes).add(event.event_id)
         for cause in tag_event(event, taxonomy).causes:
             tags.add((event.event_id, cause.cause_id))
-    return Expected(frozenset(surveys), frozenset(notes), frozenset(tags), frozenset(malformed))
+    return Outcome(frozenset(surveys), frozenset(notes), frozenset(tags), frozenset(malformed))
 
 
-@dataclass(frozen=True)
-class Observed:
-    """What the DuckDB file holds after the runs, duplicates included."""
-
-    surveys: list[str]
-    agent_notes: list[str]
-    tags: list[tuple[str, str]]
-    dead_letter_message_ids: list[str]
-
-
-def observed_outcome(duckdb_path: str) -> Observed:
+def observed_outcome(duckdb_path: str) -> Outcome:
     with duckdb.connect(duckdb_path, read_only=True) as con:
 
         def column(sql: str) -> list:
             return [row[0] if len(row) == 1 else tuple(row) for row in con.execute(sql).fetchall()]
 
-        return Observed(
+        return Outcome(
             surveys=column("select event_id from surveys"),
             agent_notes=column("select event_id from agent_notes"),
             tags=column("select event_id, cause_id from feedback_tags"),
@@ -105,12 +97,12 @@ def observed_outcome(duckdb_path: str) -> Observed:
         )
 
 
-def compare(expected: Expected, observed: Observed) -> dict[str, dict[str, int]]:
+def compare(expected: Outcome, observed: Outcome) -> dict[str, dict[str, int]]:
     """Per table: expected, stored, missing, doubled (stored more than once), extra."""
     result = {}
     for table in ("surveys", "agent_notes", "tags", "dead_letter_message_ids"):
-        want: frozenset = getattr(expected, table)
-        got: list = getattr(observed, table)
+        want = set(getattr(expected, table))
+        got = list(getattr(observed, table))
         distinct = set(got)
         result[table] = {
             "expected": len(want),
