@@ -1,4 +1,4 @@
--- 004: surveys.product_area, from survey contract v2 (schemas/survey.v2.json):
+-- 004: surveys.product_area, from survey contract v2 (schemas/events/survey.v2.json):
 -- which product area the contact was about, filled by the survey tool when it
 -- knows. Nullable because v1 surveys never carry it and v2 ones may not; no
 -- backfill, since nothing recorded before v2 says which area a contact was about.

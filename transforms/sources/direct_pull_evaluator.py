@@ -5,7 +5,7 @@ in streaming mode (checked on Beam 2.77). The runner does let a root transform
 be evaluated natively, which is how its own Pub/Sub read works; this module
 registers one more such evaluator. It relies on the DirectRunner's internal
 evaluator registry, which is why ``apache-beam`` is pinned exactly and
-``tests/transforms/test_read_feedback.py`` runs it for real on every change.
+``tests/transforms/sources/test_read_feedback.py`` runs it for real on every change.
 
 Each evaluation asks the session for one batch and emits it as one bundle, then
 reschedules itself. Once the session may finish (drain asked and nothing
