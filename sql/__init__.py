@@ -1,6 +1,7 @@
 """The SQL voc ships, found by purpose.
 
     sql/migrations/NNN_name.sql   tables: created and altered once per file, in order
+    sql/macros/<macro>.sql        table macros the views share: re-created at every start
     sql/views/<view>.sql          what owners query: re-created at every start
     sql/queries/<name>.sql        example questions, also used by `voc summary`
 
@@ -49,6 +50,21 @@ def migrations() -> list[Migration]:
         if match:
             found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found, key=lambda m: m.version)
+
+
+class Macro(NamedTuple):
+    name: str
+    sql: str  # the whole "create or replace macro" statement: a macro needs its parameters
+
+
+def macros() -> list[Macro]:
+    """Every table macro in sql/macros, by name; views may call them."""
+    found = []
+    for entry in folder("macros").iterdir():
+        match = _OBJECT_NAME.match(entry.name)
+        if match:
+            found.append(Macro(match[1], entry.read_text(encoding="utf-8").strip()))
+    return sorted(found, key=lambda m: m.name)
 
 
 def views() -> list[View]:

@@ -1,10 +1,11 @@
-"""Bring a DuckDB file to the current schema: pending migrations, then every view.
+"""Bring a DuckDB file to the current schema: pending migrations, then macros and views.
 
 Migrations (``sql/migrations``) create and alter tables, once per file, each in
 its own transaction, recorded in ``schema_migrations``. Views (``sql/views``)
-are re-created on every open, so a file written by an older release reads
-through the current views as soon as the job, ``voc dlq`` or ``voc summary``
-opens it, and changing a view needs no migration.
+and the table macros they call (``sql/macros``) are re-created on every
+read-write open, so a file written by an older release reads through the
+current views as soon as the job or ``voc dlq`` opens it, and changing a view
+needs no migration.
 """
 
 from __future__ import annotations
@@ -43,13 +44,16 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """(Re-)create every view; returns their names in the order they were created.
+    """(Re-)create every macro, then every view; returns the views' names in the order
+    they were created.
 
     A view may read another view, so one that fails because a view it reads is not
     there yet is tried again after the rest: no order to keep by hand. Each view is
     its own statement (an error would abort a surrounding transaction), which is
     harmless: ``create or replace`` leaves the old definition until the new one is in.
     """
+    for macro in sql.macros():
+        con.execute(macro.sql)
     pending = sql.views()
     created: list[str] = []
     while pending:
