@@ -55,4 +55,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .voc .pytest_cache .ruff_cache *.egg-info voc.duckdb voc.duckdb.wal
+	rm -rf $(VENV) .voc .pytest_cache .ruff_cache *.egg-info build voc.duckdb voc.duckdb.wal
