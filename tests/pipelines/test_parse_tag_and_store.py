@@ -12,6 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.transforms.helpers import message, note_payload, survey_payload
 from voc.pipelines.parse_tag_and_store import ParseTagAndStore
+from voc.transforms.records import DeadLetter
 from voc.transforms.sinks.duckdb_store import close_shared_stores
 from voc.transforms.sinks.write_duckdb import WriteToDuckDB
 
@@ -129,3 +130,31 @@ def test_a_poison_message_is_dead_lettered_and_the_stream_goes_on(tmp_path, monk
         assert con.execute("select stage, reason, error from dead_letters").fetchall() == [
             ("tag", "ZeroDivisionError", "division by zero in a scoring bug")
         ]
+
+
+class ExpectRecords(beam.PTransform):
+    """A sink that stores nothing and asserts what reached it: the graph must hand
+    every outcome, fact or dead letter, to whichever sink it is given."""
+
+    def __init__(self, expected: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.expected = expected
+
+    def expand(self, records):
+        def outcome(record) -> tuple[str, str]:
+            if isinstance(record, DeadLetter):
+                return ("dead_letter", record.dead_letter_id)
+            return (record.event.event_type, record.event.event_id)
+
+        return assert_that(records | beam.Map(outcome), equal_to(self.expected))
+
+
+def test_the_sink_is_a_parameter_and_receives_every_outcome():
+    stream = (
+        TestStream()
+        .add_elements([survey("H", "sh"), note("H", "nh"), message(b"[]", message_id="bad-2")])
+        .advance_watermark_to_infinity()
+    )
+    expected = [("survey", "sh"), ("agent_note", "nh"), ("dead_letter", "msg:bad-2")]
+    with TestPipeline(options=streaming_options()) as p:
+        p | stream | ParseTagAndStore(ExpectRecords(expected))
