@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from tests.fuzz import fuzz_parser
 from voc.pipelines.dev.generate import generate_events
-from voc.schemas.compatibility import _json_type
 from voc.schemas.contracts import contract_file_name, contracts_folder
+from voc.schemas.schema_fragments import json_type
 from voc.transforms.parse_event import (
     EVENT_TIME_FIELD,
     EVENT_TYPES,
@@ -271,7 +271,7 @@ def test_a_wrong_type_is_a_schema_violation_naming_the_field(
         assume(value not in rule["enum"])
     else:
         allowed = rule["type"] if isinstance(rule["type"], list) else [rule["type"]]
-        assume(_json_type(value) not in allowed)
+        assume(json_type(value) not in allowed)
     payload = json.loads(message.data)
     payload[field] = value
 
