@@ -36,7 +36,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
+from voc.transforms.error_text import first_line
 from voc.transforms.records import AckHandle, ReceivedMessage
+from voc.transforms.sources.pubsub_client import subscriber_client
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +46,17 @@ _LOGGER = logging.getLogger(__name__)
 # Short on purpose: it bounds how long a killed job's in-flight messages wait
 # before Pub/Sub delivers them again (they are extended every third of it).
 LEASE_SECONDS = 10
+
+# After a pull fails, that subscription waits this long before the next try,
+# doubling per failure in a row up to the cap, so a broken subscription costs a
+# request every few seconds instead of a spinning core.
+PULL_RETRY_FIRST_SECONDS = 0.2
+PULL_RETRY_CAP_SECONDS = 5.0
+# A failing subscription is logged on its first failure, then at most this often.
+PULL_FAILURE_LOG_EVERY_SECONDS = 30.0
+# Beyond --stop-grace, how long a stopping job still waits for in-flight messages
+# before it hands their leases back and ends anyway.
+STOP_MARGIN_SECONDS = 5.0
 
 # Pub/Sub's limit of ack ids in one acknowledge or modify_ack_deadline request.
 _ACK_REQUEST_MAX = 1000
@@ -69,6 +82,9 @@ class PullStats:
     empty_since: float | None = None
     # When the newest acknowledgement went out: the end of the work, for rates.
     last_acknowledged_at: float | None = None
+    # Pulls that raised (a deleted subscription, the service unreachable, ...).
+    pull_failures: int = 0
+    last_pull_error: str | None = None
 
 
 class PullSession:
@@ -83,6 +99,7 @@ class PullSession:
         max_outstanding: int = 5000,
         ack_extension_seconds: int = LEASE_SECONDS,
         stop_when_idle_seconds: float | None = None,
+        stop_grace_seconds: float = 30.0,
         session_id: str | None = None,
     ) -> None:
         if not subscriptions:
@@ -94,7 +111,13 @@ class PullSession:
         self.max_outstanding = max_outstanding
         self.ack_extension_seconds = ack_extension_seconds
         self.stop_when_idle_seconds = stop_when_idle_seconds
+        self.stop_grace_seconds = stop_grace_seconds
         self.stats = PullStats()
+        # Why the read ended without everything in flight acknowledged, or None.
+        self.failure: str | None = None
+        # subscription -> (when its current run of failed pulls began, failures in a
+        # row, earliest next try, when it was last logged).
+        self._failing: dict[str, tuple[float, int, float, float]] = {}
         self._lock = threading.Lock()
         # subscription -> ack ids pulled but not yet acknowledged.
         self._outstanding: dict[str, set[str]] = {s: set() for s in self.subscriptions}
@@ -113,9 +136,7 @@ class PullSession:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    from google.cloud import pubsub_v1
-
-                    self._client = pubsub_v1.SubscriberClient()
+                    self._client = subscriber_client()
         return self._client
 
     def request_stop(self) -> None:
@@ -135,6 +156,10 @@ class PullSession:
     def mark_finished(self) -> None:
         self._finished.set()
 
+    def wait_finished(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the read to end; True if it did."""
+        return self._finished.wait(seconds)
+
     @property
     def outstanding(self) -> int:
         with self._lock:
@@ -150,15 +175,44 @@ class PullSession:
         empty_since = self.stats.empty_since
         return 0.0 if empty_since is None else time.monotonic() - empty_since
 
+    def failing_for(self) -> float:
+        """How long the longest current run of failed pulls of one subscription lasts."""
+        now = time.monotonic()
+        with self._lock:
+            return max((now - since for since, *_ in self._failing.values()), default=0.0)
+
     def should_finish(self) -> bool:
         """True once the read may end: stop was asked (or the idle limit passed)
-        and nothing pulled is still waiting for the sink."""
-        if (
-            self.stop_when_idle_seconds is not None
-            and self.idle_for() >= self.stop_when_idle_seconds
-        ):
-            self.request_stop()
-        return self.stop_requested and self.outstanding == 0
+        and nothing pulled is still waiting for the sink.
+
+        Two limits keep a stop from hanging. Under ``--stop-when-idle``, pulls that
+        keep failing for that long stop the job too (as a failure: messages may be
+        waiting). And once a stop was asked, whatever is still in flight after
+        ``stop_grace_seconds`` (plus a margin) has its leases handed back, so
+        Pub/Sub delivers it again to the next run, and the read ends.
+        """
+        if self.stop_when_idle_seconds is not None and not self.stop_requested:
+            if self.idle_for() >= self.stop_when_idle_seconds:
+                self.request_stop()
+            elif self.failing_for() >= self.stop_when_idle_seconds:
+                self.failure = (
+                    f"pulls kept failing for {self.failing_for():.0f} s "
+                    f"({self.stats.last_pull_error}); messages may still be waiting"
+                )
+                self.request_stop()
+        if not self.stop_requested:
+            return False
+        if self.outstanding == 0:
+            return True
+        if self.stopping_for() >= self.stop_grace_seconds + STOP_MARGIN_SECONDS:
+            released = self.release_outstanding()
+            self.failure = (
+                f"{released:,} messages were still in flight "
+                f"{self.stop_grace_seconds + STOP_MARGIN_SECONDS:.0f} s after the stop; their "
+                "leases were handed back and they will be delivered again"
+            )
+            return True
+        return False
 
     # -- pulling ---------------------------------------------------------
 
@@ -174,7 +228,9 @@ class PullSession:
         self._ensure_lease_thread()
         batch: list[ReceivedMessage] = []
         deadline = time.monotonic() + self.max_linger_seconds
-        empty_rounds = 0
+        # Subscriptions in a row that gave nothing, and whether any of them failed
+        # (or was waiting to retry): only clean empty answers make a job idle.
+        empty_rounds, unanswered = 0, False
         while len(batch) < self.max_batch and time.monotonic() < deadline:
             room = min(self.max_batch - len(batch), self.max_outstanding - self.outstanding)
             if room <= 0:
@@ -183,19 +239,71 @@ class PullSession:
                 break
             subscription = self.subscriptions[self._next_subscription]
             self._next_subscription = (self._next_subscription + 1) % len(self.subscriptions)
-            received = self._pull_once(subscription, room)
+            received = self._pull_or_none(subscription, room)
             if received:
                 batch.extend(received)
-                empty_rounds = 0
-            else:
-                empty_rounds += 1
-                if empty_rounds >= len(self.subscriptions):
-                    if not batch and self.stats.empty_since is None:
-                        self.stats.empty_since = time.monotonic()
-                    break
+                empty_rounds, unanswered = 0, False
+                continue
+            empty_rounds += 1
+            unanswered = unanswered or received is None
+            if empty_rounds >= len(self.subscriptions):
+                if batch or unanswered:
+                    self.stats.empty_since = None
+                elif self.stats.empty_since is None:
+                    self.stats.empty_since = time.monotonic()
+                break
         if batch:
             self.stats.empty_since = None
         return batch
+
+    def _pull_or_none(self, subscription: str, room: int) -> list[ReceivedMessage] | None:
+        """One pull; None if it failed or the subscription is waiting to retry.
+
+        A failed pull must not raise: the runner would fail the bundle and the
+        messages already pulled into it from other subscriptions would stay in
+        flight, leased and never stored. They go on to the sink instead, and the
+        failing subscription is retried with backoff.
+        """
+        now = time.monotonic()
+        with self._lock:
+            failing = self._failing.get(subscription)
+        if failing is not None and now < failing[2]:
+            return None
+        try:
+            received = self._pull_once(subscription, room)
+        except Exception as error:  # transport, auth, NotFound, ... have no common base
+            self._pull_failed(subscription, error, now, failing)
+            return None
+        if failing is not None:
+            with self._lock:
+                self._failing.pop(subscription, None)
+            _LOGGER.warning("pulling %s works again after %d failures", subscription, failing[1])
+        return received
+
+    def _pull_failed(
+        self,
+        subscription: str,
+        error: Exception,
+        now: float,
+        failing: tuple[float, int, float, float] | None,
+    ) -> None:
+        since, count, _, logged_at = failing or (now, 0, now, float("-inf"))
+        count += 1
+        retry_in = min(PULL_RETRY_CAP_SECONDS, PULL_RETRY_FIRST_SECONDS * 2 ** (count - 1))
+        line = first_line(error, 300)
+        if now - logged_at >= PULL_FAILURE_LOG_EVERY_SECONDS:
+            _LOGGER.warning(
+                "pulling %s failed (%d in a row): %s; retrying in %.1f s",
+                subscription,
+                count,
+                line,
+                retry_in,
+            )
+            logged_at = now
+        with self._lock:
+            self._failing[subscription] = (since, count, now + retry_in, logged_at)
+            self.stats.pull_failures += 1
+            self.stats.last_pull_error = line
 
     def _pull_once(self, subscription: str, max_messages: int) -> list[ReceivedMessage]:
         response = self.client.pull(
