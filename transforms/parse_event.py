@@ -12,6 +12,7 @@ Contracts: attributes ``event_type`` (``survey`` | ``agent_note``),
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -27,6 +28,11 @@ from voc.schemas.contracts import Contract, compile_contract, contract_file_name
 from voc.transforms.records import FeedbackEvent, InvalidMessage, ReceivedMessage, to_dead_letter
 
 EVENT_TYPES = ("survey", "agent_note")
+# No valid event comes near this (a comment is at most 20,000 characters), while
+# Pub/Sub delivers up to 10 MB: anything above is refused before it is decoded.
+DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+# What the dead letter of a too-large message keeps of it, beside its size and hash.
+TOO_LARGE_KEPT_BYTES = 64 * 1024
 # The payload field that carries each event type's event time.
 EVENT_TIME_FIELD = {"survey": "submitted_at", "agent_note": "created_at"}
 REQUIRED_ATTRIBUTES = ("event_type", "schema_version", "event_time")
@@ -34,6 +40,8 @@ REQUIRED_ATTRIBUTES = ("event_type", "schema_version", "event_time")
 # grouped and alerted on; a dead letter whose reason is not in it (an exception type
 # name) is a bug in this module, not a bad message.
 REJECTION_REASONS = (
+    # Larger than --max-message-bytes: the dead letter keeps a prefix and the hash.
+    "too_large",
     "missing_attribute",  # a required attribute is absent or empty
     "unknown_event_type",  # event_type is not one of EVENT_TYPES
     "unknown_schema_version",  # schema_version is not a plain number, or has no contract
@@ -187,8 +195,18 @@ def _unpaired_surrogate_field(payload: dict[str, Any]) -> str | None:
     return None
 
 
-def parse_message(message: ReceivedMessage) -> FeedbackEvent:
+def parse_message(
+    message: ReceivedMessage, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+) -> FeedbackEvent:
     """Validate one message; raises InvalidMessage naming the first problem found."""
+    if len(message.data) > max_bytes:
+        raise InvalidMessage(
+            "too_large",
+            f"payload is {len(message.data):,} bytes, over the {max_bytes:,}-byte limit "
+            f"(sha256 {hashlib.sha256(message.data).hexdigest()}; the dead letter keeps the "
+            f"first {TOO_LARGE_KEPT_BYTES:,} bytes)",
+            kept_bytes=TOO_LARGE_KEPT_BYTES,
+        )
     attributes = message.attributes
     missing = [name for name in REQUIRED_ATTRIBUTES if not attributes.get(name)]
     if missing:
@@ -250,12 +268,13 @@ class ParseEventsFn(beam.DoFn):
 
     DEAD_LETTERS = "dead_letters"
 
-    def __init__(self) -> None:
+    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+        self.max_message_bytes = max_message_bytes
         self.parsed = Metrics.counter("voc.parse", "parsed")
 
     def process(self, message: ReceivedMessage):
         try:
-            event = parse_message(message)
+            event = parse_message(message, self.max_message_bytes)
         except Exception as error:  # every failure is data, never a crash
             dead = to_dead_letter(message, "parse", error)
             Metrics.counter("voc.parse", f"rejected_{dead.reason}").inc()
@@ -268,8 +287,13 @@ class ParseEventsFn(beam.DoFn):
 class ParseEvents(beam.PTransform):
     """Returns a DoOutputsTuple with ``events`` and ``dead_letters``."""
 
+    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+        super().__init__()
+        self.max_message_bytes = max_message_bytes
+
     def expand(self, messages):
-        outputs = messages | "Parse" >> beam.ParDo(ParseEventsFn()).with_outputs(
+        parse = ParseEventsFn(self.max_message_bytes)
+        outputs = messages | "Parse" >> beam.ParDo(parse).with_outputs(
             ParseEventsFn.DEAD_LETTERS, main="events"
         )
         return outputs

@@ -56,10 +56,14 @@ class ReceivedMessage:
 class InvalidMessage(ValueError):
     """A message that breaks the contract; ``reason`` is a stable code for grouping."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, kept_bytes: int | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        # How many leading bytes of the raw payload its dead letter keeps; None: all.
+        # A message too large to process is not kept whole either (its hash is in
+        # the detail), or one hostile publisher could fill the restricted table.
+        self.kept_bytes = kept_bytes
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ def dead_letter_id(message: ReceivedMessage) -> str:
 
 def to_dead_letter(message: ReceivedMessage, stage: str, error: Exception) -> DeadLetter:
     reason = error.reason if isinstance(error, InvalidMessage) else type(error).__name__
+    kept = error.kept_bytes if isinstance(error, InvalidMessage) else None
     return DeadLetter(
         dead_letter_id=dead_letter_id(message),
         stage=stage,
@@ -134,7 +139,7 @@ def to_dead_letter(message: ReceivedMessage, stage: str, error: Exception) -> De
         error=str(error)[:MAX_ERROR_CHARS],
         exception_type=type(error).__name__,
         stack="" if isinstance(error, InvalidMessage) else _short_stack(error),
-        data=message.data,
+        data=message.data if kept is None else message.data[:kept],
         attributes=dict(message.attributes),
         message_id=message.message_id,
         publish_time=message.publish_time,

@@ -14,6 +14,7 @@ Settings are derandomized and bounded so that the file takes a few seconds in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -31,11 +32,13 @@ from voc.pipelines.dev.generate import generate_events
 from voc.schemas.contracts import contract_file_name, contracts_folder
 from voc.schemas.schema_fragments import json_type
 from voc.transforms.parse_event import (
+    DEFAULT_MAX_MESSAGE_BYTES,
     EVENT_TIME_FIELD,
     EVENT_TYPES,
     REJECTION_REASONS,
     REQUIRED_ATTRIBUTES,
     SCHEMA_VERSION,
+    TOO_LARGE_KEPT_BYTES,
     ParseEventsFn,
     parse_message,
 )
@@ -46,6 +49,7 @@ from voc.transforms.records import (
     InvalidMessage,
     ReceivedMessage,
     TaggedEvent,
+    to_dead_letter,
 )
 from voc.transforms.tag_feedback import TEXT_FIELD, shared_taxonomy, tag_event
 
@@ -141,7 +145,9 @@ def assert_well_formed(error: InvalidMessage) -> None:
     assert str(error).startswith(f"{error.reason}: ")
 
 
-def outcome(message: ReceivedMessage) -> FeedbackEvent | InvalidMessage:
+def outcome(
+    message: ReceivedMessage, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+) -> FeedbackEvent | InvalidMessage:
     """What parsing makes of ``message``, checked on every path it can take.
 
     Anything other than InvalidMessage raised by parse_message fails the test by
@@ -149,15 +155,17 @@ def outcome(message: ReceivedMessage) -> FeedbackEvent | InvalidMessage:
     timestamped event), and an event that parsed must tag without raising.
     """
     try:
-        event = parse_message(message)
+        event = parse_message(message, max_bytes)
     except InvalidMessage as error:
         assert_well_formed(error)
-        [output] = list(ParseEventsFn().process(message))
+        [output] = list(ParseEventsFn(max_bytes).process(message))
         assert isinstance(output, beam.pvalue.TaggedOutput)
         assert output.tag == ParseEventsFn.DEAD_LETTERS
         dead = output.value
         assert isinstance(dead, DeadLetter)
-        assert (dead.reason, dead.stage, dead.data) == (error.reason, "parse", message.data)
+        # Raw bytes are kept whole, except the bounded prefix of a too-large message.
+        kept = message.data if error.kept_bytes is None else message.data[: error.kept_bytes]
+        assert (dead.reason, dead.stage, dead.data) == (error.reason, "parse", kept)
         assert len(dead.error) <= MAX_ERROR_CHARS
         return error
     [output] = list(ParseEventsFn().process(message))
@@ -169,8 +177,10 @@ def outcome(message: ReceivedMessage) -> FeedbackEvent | InvalidMessage:
     return event
 
 
-def rejected(message: ReceivedMessage) -> InvalidMessage:
-    result = outcome(message)
+def rejected(
+    message: ReceivedMessage, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+) -> InvalidMessage:
+    result = outcome(message, max_bytes)
     assert isinstance(result, InvalidMessage), f"parsed: {message.data[:200]!r}"
     return result
 
@@ -545,6 +555,10 @@ def test_any_event_time_text_is_parsed_or_a_bad_event_time(
 # Huge values
 # ---------------------------------------------------------------------------
 
+# A deployment may raise --max-message-bytes to Pub/Sub's own 10 MB limit; the deeper
+# checks must then still reject huge fields quickly and with a short detail.
+RAISED_LIMIT = 16 * 1024 * 1024
+
 HUGE_CASES = [
     (event_type, field)
     for event_type in EVENT_TYPES
@@ -557,7 +571,7 @@ def test_a_10mb_field_is_rejected_with_a_short_detail(event_type: str, field: st
     message = next(m for m in real_messages() if event_type_of(m) == event_type)
     payload = json.loads(message.data)
     payload[field] = huge_text()
-    error = rejected(with_payload(message, payload))
+    error = rejected(with_payload(message, payload), RAISED_LIMIT)
     expected = "bad_event_time" if field == EVENT_TIME_FIELD[event_type] else "schema_violation"
     assert error.reason == expected
     assert field in error.detail
@@ -573,9 +587,23 @@ def test_a_10mb_attribute_is_rejected_with_a_short_detail(attribute: str) -> Non
 
 def test_a_10mb_payload_of_garbage_is_rejected() -> None:
     message = real_messages()[0]
-    assert rejected(with_data(message, huge_text().encode())).reason == "invalid_json"
+    assert rejected(with_data(message, huge_text().encode()), RAISED_LIMIT).reason == (
+        "invalid_json"
+    )
     as_list = json.dumps([huge_text()]).encode()
-    assert rejected(with_data(message, as_list)).reason == "schema_violation"
+    assert rejected(with_data(message, as_list), RAISED_LIMIT).reason == "schema_violation"
+
+
+def test_a_message_over_the_size_limit_is_too_large_and_keeps_only_a_prefix() -> None:
+    message = with_data(real_messages()[0], huge_text().encode())
+    error = rejected(message)
+    assert error.reason == "too_large"
+    assert f"{len(message.data):,} bytes" in error.detail
+    assert hashlib.sha256(message.data).hexdigest() in error.detail
+    dead = to_dead_letter(message, "parse", error)
+    assert dead.data == message.data[:TOO_LARGE_KEPT_BYTES]
+    # At the limit exactly, the message is parsed (here: rejected for its content).
+    assert rejected(with_data(message, b"x" * DEFAULT_MAX_MESSAGE_BYTES)).reason == "invalid_json"
 
 
 # ---------------------------------------------------------------------------
