@@ -10,6 +10,7 @@ DirectRunner the runner owns all of that and ``run_job`` only submits the graph.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -26,10 +27,14 @@ from voc.transforms.error_text import first_line
 from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient, sink_unavailable_in
 from voc.transforms.sources.pull_pubsub import (
+    STOP_MARGIN_SECONDS,
     PullSession,
     register_session,
     unregister_session,
 )
+
+# The exit code of a job that stopped with work unacknowledged (the CLI's EXIT_FAILED).
+EXIT_FAILED = 1
 
 
 class JobFailed(RuntimeError):
@@ -104,6 +109,7 @@ def run_job(
             max_linger_seconds=voc.max_linger,
             max_outstanding=voc.max_outstanding,
             stop_when_idle_seconds=voc.stop_when_idle,
+            stop_grace_seconds=config.stop_grace,
         )
     )
     try:
@@ -111,7 +117,7 @@ def run_job(
         _check_sink(config)
         p = beam.Pipeline(options=options)
         build_pipeline(p, config, session.session_id)
-        restore = _drain_on_signals(session, out)
+        restore = _drain_on_signals(session, out, config.stop_grace)
         started = time.monotonic()
         reporter = _start_progress(session, voc.progress_every, started, out, published)
         try:
@@ -130,6 +136,8 @@ def run_job(
             restore()
             if reporter is not None:
                 reporter.set()
+        if session.failure is not None:
+            raise JobFailed(session.failure)
         # Up to the last acknowledgement: the idle wait before a --stop-when-idle
         # stop, or a drain with nothing left to do, is not work.
         finished = session.stats.last_acknowledged_at or time.monotonic()
@@ -141,8 +149,14 @@ def run_job(
         close_shared_stores()
 
 
-def _drain_on_signals(session: PullSession, out) -> Callable[[], None]:
-    """SIGINT/SIGTERM: stop pulling, let in-flight rows commit and ack, then end."""
+def _drain_on_signals(session: PullSession, out, stop_grace: float) -> Callable[[], None]:
+    """SIGINT/SIGTERM: stop pulling, let in-flight rows commit and ack, then end.
+
+    The session itself hands back what is still in flight once ``stop_grace`` (plus
+    a margin) has passed; if even that cannot happen (the runner's only worker is
+    stuck in a call that does not return), a watchdog ends the process a little
+    later, after releasing the leases, so a stop always ends the job.
+    """
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
@@ -155,6 +169,7 @@ def _drain_on_signals(session: PullSession, out) -> Callable[[], None]:
                 file=out,
                 flush=True,
             )
+            _start_watchdog(session, out, stop_grace + 2 * STOP_MARGIN_SECONDS)
         session.request_stop()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -164,6 +179,22 @@ def _drain_on_signals(session: PullSession, out) -> Callable[[], None]:
             signal.signal(sig, old)
 
     return restore
+
+
+def _start_watchdog(session: PullSession, out, seconds: float) -> None:
+    def end_if_still_running() -> None:
+        if session.wait_finished(seconds):
+            return
+        released = session.release_outstanding()
+        print(
+            f"voc: the job did not stop within {seconds:.0f} s of being asked; exiting with "
+            f"{released:,} messages unacknowledged (they will be delivered again)",
+            file=out,
+            flush=True,
+        )
+        os._exit(EXIT_FAILED)
+
+    threading.Thread(target=end_if_still_running, name="voc-stop-watchdog", daemon=True).start()
 
 
 def _start_progress(session: PullSession, every: float, started: float, out, published: int | None):
