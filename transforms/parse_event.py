@@ -16,7 +16,8 @@ import hashlib
 import json
 import math
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -33,6 +34,25 @@ EVENT_TYPES = ("survey", "agent_note")
 DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 # What the dead letter of a too-large message keeps of it, beside its size and hash.
 TOO_LARGE_KEPT_BYTES = 64 * 1024
+# Identifier fields: keys and join columns, where a control character (a NUL, a
+# newline) would make two ids look alike to a person or break a CSV export.
+ID_FIELDS = ("event_id", "interaction_id", "customer_id", "agent_id", "team")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What a message may be, beyond its contract; options of the job."""
+
+    max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    # Clocks of survey tools and agent desktops drift, and time zones get mislabelled;
+    # a day ahead is generous for both.
+    future_skew: timedelta = timedelta(days=1)
+    # Older than this is a replay of something that should not be replayed, or a
+    # broken clock (0001-01-01), not feedback anyone will act on.
+    max_age: timedelta = timedelta(days=5 * 365)
+
+
 # The payload field that carries each event type's event time.
 EVENT_TIME_FIELD = {"survey": "submitted_at", "agent_note": "created_at"}
 REQUIRED_ATTRIBUTES = ("event_type", "schema_version", "event_time")
@@ -50,7 +70,12 @@ REJECTION_REASONS = (
     # a duplicate key, an unpaired surrogate escape, or nesting too deep to parse.
     "invalid_json",
     "schema_violation",  # JSON, but not an object valid against its contract
-    "bad_event_time",  # the event-time field is not an RFC 3339 date-time with an offset
+    "bad_event_time",  # the event-time field or attribute is not an RFC 3339 date-time
+    # Later than now plus ParseLimits.future_skew, or older than ParseLimits.max_age: a
+    # year-9999 event would break every "last N days" question owners ask.
+    "implausible_event_time",
+    # The event_time or event_id attribute says something else than the payload.
+    "attribute_mismatch",
 )
 
 
@@ -196,9 +221,12 @@ def _unpaired_surrogate_field(payload: dict[str, Any]) -> str | None:
 
 
 def parse_message(
-    message: ReceivedMessage, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    message: ReceivedMessage,
+    limits: ParseLimits = ParseLimits(),
+    now: datetime | None = None,
 ) -> FeedbackEvent:
     """Validate one message; raises InvalidMessage naming the first problem found."""
+    max_bytes = limits.max_bytes
     if len(message.data) > max_bytes:
         raise InvalidMessage(
             "too_large",
@@ -247,11 +275,14 @@ def parse_message(
                 "invalid_json", f"{field}: string has an unpaired UTF-16 surrogate escape"
             )
 
+    _check_ids(payload)
     time_field = EVENT_TIME_FIELD[event_type]
     try:
         event_time = parse_timestamp(payload[time_field])
     except ValueError as error:
         raise InvalidMessage("bad_event_time", f"{time_field}: {error}") from None
+    _check_attributes_agree(attributes, payload, time_field, event_time)
+    _check_plausible(event_time, time_field, limits, now or datetime.now(UTC))
     return FeedbackEvent(
         event_type=event_type,
         schema_version=schema_version,
@@ -263,18 +294,72 @@ def parse_message(
     )
 
 
+def _check_ids(payload: dict[str, Any]) -> None:
+    for field in ID_FIELDS:
+        value = payload.get(field)
+        if isinstance(value, str):
+            found = _CONTROL_CHARACTER.search(value)
+            if found:
+                raise InvalidMessage(
+                    "schema_violation",
+                    f"{field}: contains the control character U+{ord(found[0]):04X}",
+                )
+
+
+def _check_attributes_agree(
+    attributes: dict[str, str], payload: dict[str, Any], time_field: str, event_time: datetime
+) -> None:
+    """The attributes are what routing and deduplication see (Dataflow's id_label, a
+    topic's filters); the payload is what is stored. If they disagree, one of them is
+    wrong and storing the payload would hide that."""
+    try:
+        attribute_time = parse_timestamp(attributes["event_time"])
+    except ValueError as error:
+        raise InvalidMessage("bad_event_time", f"attribute event_time: {error}") from None
+    if attribute_time != event_time:
+        raise InvalidMessage(
+            "attribute_mismatch",
+            f"attribute event_time {attributes['event_time'][:40]!r} is not {time_field} "
+            f"{payload[time_field][:40]!r}",
+        )
+    attribute_id = attributes.get("event_id")
+    if attribute_id is not None and attribute_id != payload["event_id"]:
+        raise InvalidMessage(
+            "attribute_mismatch",
+            f"attribute event_id {attribute_id[:64]!r} is not the payload's "
+            f"{payload['event_id'][:64]!r}",
+        )
+
+
+def _check_plausible(
+    event_time: datetime, time_field: str, limits: ParseLimits, now: datetime
+) -> None:
+    # Differences, not now +/- a limit: a limit as wide as timedelta.max must not overflow.
+    if event_time - now > limits.future_skew:
+        raise InvalidMessage(
+            "implausible_event_time",
+            f"{time_field} {event_time.isoformat()} is more than {limits.future_skew} ahead "
+            f"of now ({now.isoformat(timespec='seconds')})",
+        )
+    if now - event_time > limits.max_age:
+        raise InvalidMessage(
+            "implausible_event_time",
+            f"{time_field} {event_time.isoformat()} is older than {limits.max_age.days:,} days",
+        )
+
+
 class ParseEventsFn(beam.DoFn):
     """Main output: FeedbackEvent (timestamped at its event time); DEAD_LETTERS: DeadLetter."""
 
     DEAD_LETTERS = "dead_letters"
 
-    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
-        self.max_message_bytes = max_message_bytes
+    def __init__(self, limits: ParseLimits = ParseLimits()) -> None:
+        self.limits = limits
         self.parsed = Metrics.counter("voc.parse", "parsed")
 
     def process(self, message: ReceivedMessage):
         try:
-            event = parse_message(message, self.max_message_bytes)
+            event = parse_message(message, self.limits)
         except Exception as error:  # every failure is data, never a crash
             dead = to_dead_letter(message, "parse", error)
             Metrics.counter("voc.parse", f"rejected_{dead.reason}").inc()
@@ -287,12 +372,12 @@ class ParseEventsFn(beam.DoFn):
 class ParseEvents(beam.PTransform):
     """Returns a DoOutputsTuple with ``events`` and ``dead_letters``."""
 
-    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    def __init__(self, limits: ParseLimits = ParseLimits()) -> None:
         super().__init__()
-        self.max_message_bytes = max_message_bytes
+        self.limits = limits
 
     def expand(self, messages):
-        parse = ParseEventsFn(self.max_message_bytes)
+        parse = ParseEventsFn(self.limits)
         outputs = messages | "Parse" >> beam.ParDo(parse).with_outputs(
             ParseEventsFn.DEAD_LETTERS, main="events"
         )

@@ -49,9 +49,16 @@ def message(
     payload: dict[str, Any] | bytes,
     event_type: str | None = "survey",
     schema_version: str | None = "1",
-    event_time: str | None = "2026-01-05T10:00:00Z",
+    event_time: str | None = "",
     message_id: str = "",
 ) -> ReceivedMessage:
+    if event_time == "":  # the default: as publishers set it, the payload's own event time
+        own = (
+            payload.get("submitted_at", payload.get("created_at"))
+            if isinstance(payload, dict)
+            else None
+        )
+        event_time = own if isinstance(own, str) else "2026-01-05T10:00:00Z"
     attributes = {
         k: v
         for k, v in {

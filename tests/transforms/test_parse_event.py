@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import apache_beam as beam
 import pytest
@@ -7,7 +7,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.transforms.helpers import message, note_payload, survey_payload
-from voc.transforms.parse_event import ParseEvents, ParseEventsFn, parse_message
+from voc.transforms.parse_event import ParseEvents, ParseEventsFn, ParseLimits, parse_message
 from voc.transforms.records import InvalidMessage, ReceivedMessage, dead_letter_id, to_dead_letter
 
 
@@ -156,3 +156,69 @@ def test_odd_attribute_text_still_gets_a_dead_letter_id():
     assert out.tag == ParseEventsFn.DEAD_LETTERS
     assert out.value.dead_letter_id.startswith("sha256:")
     assert out.value.reason == "missing_attribute"
+
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("submitted_at", "fragment"),
+    [
+        ("9999-12-31T23:59:59Z", "ahead of now"),
+        ("2026-12-02T12:00:01Z", "ahead of now"),  # one second past the day of skew
+        ("0001-01-01T00:00:00Z", "older than 1,825 days"),
+        ("2021-12-01T11:59:59Z", "older than 1,825 days"),
+    ],
+)
+def test_implausible_event_times_are_dead_letters(submitted_at, fragment):
+    with pytest.raises(InvalidMessage) as raised:
+        parse_message(message(survey_payload(submitted_at=submitted_at)), now=NOW)
+    assert raised.value.reason == "implausible_event_time"
+    assert fragment in raised.value.detail and "submitted_at" in raised.value.detail
+
+
+@pytest.mark.parametrize("submitted_at", ["2026-12-02T12:00:00Z", "2021-12-02T12:00:00Z"])
+def test_event_times_at_the_limits_are_plausible(submitted_at):
+    event = parse_message(message(survey_payload(submitted_at=submitted_at)), now=NOW)
+    assert event.event_time == datetime.fromisoformat(submitted_at)
+
+
+def test_the_limits_are_settings():
+    wide = ParseLimits(future_skew=timedelta(days=10_000), max_age=timedelta(days=10_000))
+    payload = survey_payload(submitted_at="2001-01-01T00:00:00Z")
+    assert parse_message(message(payload), wide, now=NOW).event_id == "s-1"
+
+
+@pytest.mark.parametrize(
+    ("attributes", "reason", "fragment"),
+    [
+        ({"event_time": "yesterday"}, "bad_event_time", "attribute event_time"),
+        ({"event_time": "2026-01-05T10:00:00\x00Z"}, "bad_event_time", "attribute event_time"),
+        ({"event_time": "2026-01-05T11:00:00Z"}, "attribute_mismatch", "is not submitted_at"),
+        ({"event_id": "s-2"}, "attribute_mismatch", "'s-2' is not the payload's 's-1'"),
+    ],
+)
+def test_attributes_must_agree_with_the_payload(attributes, reason, fragment):
+    sent = message(survey_payload())
+    disagreeing = ReceivedMessage(sent.data, {**sent.attributes, **attributes}, "", None)
+    with pytest.raises(InvalidMessage) as raised:
+        parse_message(disagreeing, now=NOW)
+    assert raised.value.reason == reason and fragment in raised.value.detail
+
+
+def test_the_same_instant_in_another_offset_agrees():
+    sent = message(survey_payload())
+    same = ReceivedMessage(
+        sent.data, {**sent.attributes, "event_time": "2026-01-05T11:00:00+01:00"}, "", None
+    )
+    assert parse_message(same, now=NOW).event_id == "s-1"
+
+
+@pytest.mark.parametrize("field", ["event_id", "interaction_id", "customer_id"])
+@pytest.mark.parametrize("control", ["\x00", "\n", "\x1b", "\x85"])
+def test_control_characters_in_ids_are_schema_violations(field, control):
+    payload = survey_payload(**{field: f"id{control}1"})
+    with pytest.raises(InvalidMessage) as raised:
+        parse_message(message(payload), now=NOW)
+    assert raised.value.reason == "schema_violation"
+    assert f"{field}: contains the control character U+{ord(control):04X}" in raised.value.detail
