@@ -1,12 +1,14 @@
 """Find phone numbers in free text, for redact_pii.
 
 Phone numbers have no checksum, so their rules are structural: an international
-prefix ("+" or "00"), a trunk "0", the North American 3-3-4 shape, groups joined by
-dashes or dots, and the words just before the number ("call ..." makes even a
-seven-digit local number a phone; "order ..." or "ticket ..." makes a number an
-identifier). Dates, times, amounts, versions, IP addresses, years and short numbers
-do not qualify. A bare number in none of these shapes is kept: without context it
-is more likely an order or ticket id.
+prefix ("+" or "00"), a trunk "0" (also with the area code written apart by a slash,
+"030/12345678"), the North American 3-3-4 shape, groups joined by dashes or dots
+behind a two- or three-digit prefix, and the words just before the number ("call
+..." or "móvil ..." makes even a seven-digit local number a phone; "order ...",
+"Rechnung ..." or "SN ..." makes a number an identifier). Feedback arrives in several
+languages, so those words do too. Dates, times, amounts, versions, IP addresses, years,
+serials and short numbers do not qualify. A bare number in none of these shapes is
+kept: without context it is more likely an order or ticket id.
 
 _is_phone applies those rules to one run of digit groups. A candidate can hold a
 phone number next to a date or another number, so runs of its chunks are tried,
@@ -31,12 +33,16 @@ from voc.transforms.pii_span import DIGIT_GROUP, MIN_DIGITS, NON_DIGITS, PHONE, 
 # decimal, ":" a time, "/" a date or fraction. A ":" or "." right after a letter is a
 # label ("mob:07700 900123", "tel.+44 ..."), which agents type without a space, so a
 # number may start there.
+# A "/" joins digits only after a trunk "0" and an area code ("030/12345678", the
+# German and Austrian way of writing the area code apart): elsewhere it is a date,
+# a fraction or an invoice number ("15/03/2024", "2024/123456").
 # Every repeated group starts with a separator, "(" or a preceding ")", so a run of
 # digits can be split only one way and a failed match cannot backtrack exponentially.
 # The leading lookahead lets the engine dismiss most positions with one test instead
 # of two lookbehinds; it halves the scan of ordinary text.
 _PHONE_CANDIDATE = re.compile(
-    r"(?=[(+0-9])(?:(?<![\w+/:.,$£€¥\-])|(?<=[A-Za-z][:.]))(?:\(\+ ?[0-9]+\)|(?:\+ ?)?\(?[0-9]+\)?)"
+    r"(?=[(+0-9])(?:(?<![\w+/:.,$£€¥\-])|(?<=[A-Za-z][:.]))"
+    r"(?:\(\+ ?[0-9]+\)|0[1-9][0-9]{1,3}/[0-9]+|(?:\+ ?)?\(?[0-9]+\)?)"
     r"(?:(?:[ .\-]{1,2}\(?|\(|(?<=\)))[0-9]+\)?)*"
     r"(?![\w/:]|[.,][0-9])"
 )
@@ -47,27 +53,42 @@ _DATE_SHAPE = re.compile(
 )
 _DOTTED_QUAD = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}")
-_WORD = re.compile(r"[A-Za-z#]+\.?|[0-9][\w\-]*")
+# Words in any script ("móvil", "Rückruf"), with the dot of an abbreviation ("tel.",
+# "cell.") dropped before lookup.
+_WORD = re.compile(r"(?:[^\W\d_]|#)+\.?|[0-9][\w\-]*")
 
 # Words right before a number that mark it as an identifier rather than a phone...
 _ID_WORDS = frozenset(
     {
-        "order", "orders", "invoice", "ticket", "case", "ref", "ref.", "reference",
-        "tracking", "confirmation", "account", "acct", "sku", "serial", "id", "po",
+        "order", "orders", "invoice", "ticket", "case", "ref", "reference",
+        "tracking", "confirmation", "account", "acct", "sku", "serial", "sn", "id", "po",
         "booking", "reservation", "transaction", "txn", "claim", "policy", "member",
-        "item", "product", "model", "part", "shipment", "parcel",
+        "item", "product", "model", "part", "shipment", "parcel", "waybill", "awb",
+        "consignment", "build", "version", "firmware", "imei", "isbn", "ean", "upc",
+        # The same nouns in the languages feedback arrives in.
+        "rechnung", "rechnungsnummer", "bestellung", "bestellnummer", "kundennummer",
+        "auftrag", "auftragsnummer", "sendung", "sendungsnummer", "facture", "commande",
+        "pedido", "factura", "ordine", "fattura", "bestelling", "factuur", "fatura",
     }
 )  # fmt: skip
 # ...and words that say it is one. A phone word wins over an identifier word
 # ("phone number" vs "order number"); a bare "number" only counts when neither is there.
 _PHONE_WORDS = frozenset(
     {
-        "call", "called", "calling", "phone", "phoned", "tel", "tel.", "telephone",
-        "mobile", "mob", "mob.", "cell", "cellphone", "ph", "ph.", "sms", "text", "texted",
+        "call", "called", "calling", "phone", "phoned", "tel", "telephone",
+        "mobile", "mob", "cell", "cellphone", "ph", "sms", "text", "texted",
         "whatsapp", "fax", "landline", "dial", "dialled", "dialed", "reach", "contact",
         "callback", "cb", "ring", "rang",
+        # German, French, Spanish, Italian, Dutch and Portuguese.
+        "telefon", "telefonnummer", "rufnummer", "handy", "mobil", "festnetz", "rückruf",
+        "anrufen", "téléphone", "tél", "portable", "joindre", "appeler", "appelez",
+        "rappeler", "rappelez", "teléfono", "telefono", "móvil", "movil", "celular",
+        "llamar", "llámame", "tlf", "tfno", "cellulare", "chiamare", "chiamami",
+        "telefoon", "mobiel", "bel", "bellen", "telefone", "ligar", "ligue",
     }
 )  # fmt: skip
+# A bare "number" (or its translation) says less: see _is_phone.
+_NUMBER_WORDS = frozenset({"number", "nummer", "numéro", "numero", "número"})
 # Unformatted ten-digit North American numbers: area code and exchange start with 2-9.
 _NANP = re.compile(r"1?[2-9][0-9]{2}[2-9][0-9]{6}")
 _CURRENCY_BEFORE = frozenset("$£€¥")
@@ -79,7 +100,7 @@ def _context_words(text: str, start: int) -> list[str]:
     Three, so that "call me on 555-0132" and "order no. 12345678" are both understood.
     """
     window = text[max(0, start - 40) : start]
-    words = [m.group(0).lower() for m in _WORD.finditer(window)][-3:]
+    words = [m.group(0).lower().removesuffix(".") for m in _WORD.finditer(window)][-3:]
     words.reverse()
     result = []
     for word in words:
@@ -115,22 +136,31 @@ def _is_phone(run: str, context: list[str]) -> bool:
         return len(digits) <= 15
     if not _ID_WORDS.isdisjoint(context):
         return False
-    if "number" in context:
+    if not _NUMBER_WORDS.isdisjoint(context):
         return len(digits) <= 15
 
-    # Without context: a national number with its trunk "0" however it is grouped, the
-    # North American 10 digits (bracketed, grouped 3-3-4 or bare), or three or more
-    # groups joined by dashes or dots. Plain space-separated groups without a trunk "0"
-    # ("1234 5678 9012") are as likely to be a reference number, so they stay.
+    # Without context: a national number with its trunk "0" however it is grouped (the
+    # area code after it never starts with 0; with a German mobile prefix such as 0151
+    # it has up to 12 digits), the North American 10 digits (bracketed, grouped 3-3-4
+    # or bare), or three or more groups joined by dashes or dots whose first group is
+    # an area code or prefix of two or three digits. Plain space-separated groups
+    # without a trunk "0" ("1234 5678 9012") are as likely to be a reference number,
+    # and a dashed run led by four digits is how serials and years are written
+    # ("8841-2290-7712", "2024-0042-17"), so those stay.
     if digits.startswith("0"):
-        return 10 <= len(digits) <= 11
+        return digits[1:2] != "0" and 10 <= len(digits) <= 12
     if _NANP.fullmatch(digits):
         return (
             len(groups) == 1
             or run.startswith("(")
             or [len(group) for group in groups[-3:]] == [3, 3, 4]
         )
-    return len(groups) >= 3 and bool(_DASH_OR_DOT.search(run)) and 9 <= len(digits) <= 12
+    return (
+        len(groups) >= 3
+        and len(groups[0]) <= 3
+        and bool(_DASH_OR_DOT.search(run))
+        and 9 <= len(digits) <= 12
+    )
 
 
 # No phone number has more than 17 digits (15 plus an "00" prefix); bounding runs by it
@@ -148,15 +178,18 @@ def _context_kind(context: list[str]) -> int:
         return _PHONE_CONTEXT
     if not _ID_WORDS.isdisjoint(context):
         return _ID_CONTEXT
-    if "number" in context:
+    if not _NUMBER_WORDS.isdisjoint(context):
         return _NUMBER_CONTEXT
     return _NO_CONTEXT
 
 
-def _digit_bounds(lead: str, international: bool, zero_first: bool, kind: int) -> tuple[int, int]:
+def _digit_bounds(
+    lead: str, international: bool, zero_first: bool, trunk: bool, kind: int
+) -> tuple[int, int]:
     """Digit counts for which _is_phone can accept a run; outside them it surely rejects.
 
-    Follows _is_phone's rules in their order; (1, 0) means no run can pass.
+    Follows _is_phone's rules in their order; (1, 0) means no run can pass. ``trunk``:
+    the run starts with a trunk "0" and an area code (a zero not followed by another).
     """
     if lead == "+":
         return 8, 15
@@ -167,7 +200,7 @@ def _digit_bounds(lead: str, international: bool, zero_first: bool, kind: int) -
     if kind == _ID_CONTEXT:
         return 1, 0
     if zero_first:
-        return 10, 11
+        return (10, 12) if trunk else (1, 0)
     return 9, 12  # a North American 10 or 11 digits, or 9-12 joined by dashes or dots
 
 
@@ -186,7 +219,7 @@ class _Chunks:
         pieces = [matched[a - base : b - base] for a, b in self.bounds]
         count = len(pieces)
         self.digits = NON_DIGITS.sub("", matched)
-        # A candidate holds only digits, spaces and "+().-", so a chunk is punctuated
+        # A candidate holds only digits, spaces and "+().-/", so a chunk is punctuated
         # exactly when it is not all digits.
         plain = [piece.isdigit() for piece in pieces]
         group_lengths: list[int] = []
@@ -310,6 +343,7 @@ def _phone_run_from(
     digits = chunks.digits
     lead = "+" if text.startswith("(+", start) else text[start]
     zero_first = digits[first : first + 1] == "0"
+    trunk = zero_first and digits[first + 1 : first + 2] != "0"
     third_digit = digits[first + 2 : first + 3]
     international = text.startswith("00", start) and third_digit not in ("", "0")
     # A run that is punctuated, or starts the candidate, is judged by the words just
@@ -325,7 +359,8 @@ def _phone_run_from(
         own_context, own_kind = [], _NO_CONTEXT
     if (
         lead not in "+("
-        and not zero_first
+        and not international
+        and not trunk
         and own_kind not in _WORDY
         and (i == 0 or base_kind not in _WORDY)
         and not chunks.structural[i]
@@ -342,7 +377,7 @@ def _phone_run_from(
     else:
         first_punctuated = bisect_right(chunks.punctuated, chunks.punctuated[i], i + 1) - 1
     kinds = {own_kind, base_kind} if first_punctuated > i else {own_kind}
-    ranges = [_digit_bounds(lead, international, zero_first, kind) for kind in kinds]
+    ranges = [_digit_bounds(lead, international, zero_first, trunk, kind) for kind in kinds]
     ranges = [(low, high) for low, high in ranges if low <= high]
     if not ranges:
         return None
@@ -356,7 +391,7 @@ def _phone_run_from(
         else:
             context, kind = base_context, base_kind
         count = offsets[j + 1] - first
-        kind_low, kind_high = _digit_bounds(lead, international, zero_first, kind)
+        kind_low, kind_high = _digit_bounds(lead, international, zero_first, trunk, kind)
         if not kind_low <= count <= kind_high:
             continue
         if chunks.paren_balance[j + 1] != chunks.paren_balance[i]:
@@ -365,7 +400,7 @@ def _phone_run_from(
             lead != "+"
             and not international
             and kind == _NO_CONTEXT
-            and not zero_first
+            and not trunk
             and not chunks.shape_allows(i, j, count, lead)
         ):
             continue

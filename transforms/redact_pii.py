@@ -8,7 +8,11 @@ root-cause analysis but must never see those values, so every event passes throu
 
 Design choices:
   * Checksums decide for cards (Luhn) and IBANs (ISO 7064 mod 97), so long order or
-    ticket numbers that merely look like them survive.
+    ticket numbers that merely look like them survive. Layout helps the checksum:
+    cards are written and read out in blocks of four, so a grouped card leads with
+    whole blocks ("112-3456789-0123456" is an order number even though its last 14
+    digits pass Luhn), and a card read out in pieces a few words apart ("4111 1111,
+    rest is 1111 1111") is found from its blocks, its issuer digit and Luhn.
   * Phone numbers have no checksum, so their rules are structural: the number's
     shape and the words just before it ("call ..." vs "order ..."). A bare number in
     no phone shape is kept: without context it is more likely an order or ticket id.
@@ -95,6 +99,28 @@ _EMAIL_DOMAIN = re.compile(r"(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,}")
 _EMAIL_LOCAL_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-"
 )
+# Apostrophes are valid in a local part and common in Irish and Italian names
+# (o'connor.sean@, d'angelo@); phone keyboards type U+2019 for them. Only an interior
+# one counts: an apostrophe with no address character before it is a quote mark
+# ('jane@example.com'), and stopping at it left "o'" of the address unredacted.
+_EMAIL_APOSTROPHES = frozenset("'\u2019")
+
+
+def _local_part_start(text: str, at: int, floor: int) -> int:
+    """Where the local part ending just before ``text[at]`` (an "@") begins, not before floor."""
+    start = at
+    while start > floor:
+        char = text[start - 1]
+        interior_apostrophe = (
+            char in _EMAIL_APOSTROPHES
+            and start < at
+            and start - 1 > floor
+            and text[start - 2] in _EMAIL_LOCAL_CHARS
+        )
+        if char not in _EMAIL_LOCAL_CHARS and not interior_apostrophe:
+            break
+        start -= 1
+    return start
 
 
 def _find_emails(text: str) -> list[PiiSpan]:
@@ -104,9 +130,7 @@ def _find_emails(text: str) -> list[PiiSpan]:
     while at != -1:
         domain = _EMAIL_DOMAIN.match(text, at + 1)
         if domain is not None:
-            start = at
-            while start > previous_end and text[start - 1] in _EMAIL_LOCAL_CHARS:
-                start -= 1
+            start = _local_part_start(text, at, previous_end)
             if start < at:
                 spans.append(PiiSpan(EMAIL, start, domain.end()))
                 previous_end = domain.end()
@@ -146,8 +170,19 @@ def _luhn_prefix_sums(digits: str) -> tuple[list[int], list[int]]:
     )
 
 
+# Card numbers are printed, read out and typed in blocks of four digits (Amex's 4-6-5
+# and Diners' 4-6-4 also lead with four), so a grouped card starts with a multiple of
+# four digits. Order, ticket and serial numbers are laid out otherwise: "112-3456789-
+# 0123456" holds a Luhn-valid "3456789-0123456" that no one would write as a card.
+_CARD_BLOCK = 4
+
+
 def _find_cards(text: str) -> list[PiiSpan]:
     """Longest run of whole digit groups with 13-19 digits that passes Luhn.
+
+    A run of several groups must lead with a multiple of four digits (cards are
+    written in blocks of four); an unbroken run of 13-19 digits is a card whatever
+    precedes it.
 
     Every group may start a card and a run of short groups ("4 1 1 1 ...") offers up to
     seven ends per start, so on hostile text (20,000 characters of "7 7 7 ...") the work
@@ -168,6 +203,8 @@ def _find_cards(text: str) -> list[PiiSpan]:
             first = offsets[i]
             shortest = bisect_left(offsets, first + 13, i + 1) - 1  # first end with 13+ digits
             longest = bisect_right(offsets, first + 19, i + 1) - 2  # last end with <= 19
+            if (offsets[i + 1] - first) % _CARD_BLOCK:
+                longest = min(longest, i)  # this group can only be a card on its own
             best_end = None
             for j in range(longest, shortest - 1, -1):
                 if sums is None:
@@ -182,6 +219,80 @@ def _find_cards(text: str) -> list[PiiSpan]:
                 continue
             spans.append(PiiSpan(CARD, groups[i][0], groups[best_end][1]))
             i = best_end + 1
+    return spans
+
+
+# A card read out in pieces ("4111 1111, rest is 1111 1111"): digit fragments a few
+# words apart that together make a card. A fragment is a run of digit groups joined
+# by single spaces or dashes; one glued to a word, an amount, a time or a "+" is some
+# other value. Each fragment but the last holds whole blocks of four (that is how a card
+# is read), the whole holds 13-19 digits, starts with an issuer's digit and passes Luhn.
+_CARD_FRAGMENT = re.compile(r"[0-9]+(?:[ \-][0-9]+)*")
+_GLUED_BEFORE = frozenset(".,/:+-#$£€¥%_")
+_GLUED_AFTER = frozenset("/:%_")
+_GAP_WORD = re.compile(r"[^\W\d_]+")
+# At most this many words, and characters, between two fragments of one card.
+_MAX_GAP_WORDS = 3
+_MAX_GAP_CHARS = 24
+
+
+def _issuer_digits(digits: str) -> bool:
+    """Whether ``digits`` start like a payment card (ISO/IEC 7812 industry digits 3-6).
+
+    Industry digit 2 is airlines except Mastercard's 2221-2720, which also keeps years
+    ("2019, 2020, 2021 and 2023") from adding up to a card.
+    """
+    return digits[0] in "3456" or "2221" <= digits[:4] <= "2720"
+
+
+def _usable_fragment(text: str, start: int, end: int) -> bool:
+    before = text[start - 1 : start]
+    after = text[end : end + 2]
+    return not (
+        (before and (before.isalnum() or before in _GLUED_BEFORE))
+        or (after[:1] and (after[:1].isalnum() or after[:1] in _GLUED_AFTER))
+        or (after[:1] in (".", ",") and after[1:].isdigit())
+    )
+
+
+def _short_gap(gap: str) -> bool:
+    return len(gap) <= _MAX_GAP_CHARS and len(_GAP_WORD.findall(gap)) <= _MAX_GAP_WORDS
+
+
+def _find_split_cards(text: str) -> list[PiiSpan]:
+    """Cards split across a few words: one CARD span per fragment, the words between kept.
+
+    Longest chain of fragments from each start, like _find_cards. A chain needs at least
+    two fragments (one alone is _find_cards' business) and every fragment but the last
+    has four or more digits, so no chain spans more than five fragments: linear time.
+    Each fragment is its own span, so redact_counts counts the pieces of such a card.
+    """
+    fragments = [
+        (m.start(), m.end(), NON_DIGITS.sub("", m.group(0))) for m in _CARD_FRAGMENT.finditer(text)
+    ]
+    spans: list[PiiSpan] = []
+    i = 0
+    while i < len(fragments):
+        best_end = None
+        digits = ""
+        j = i
+        while j < len(fragments) and len(digits) < 19:
+            start, end, piece = fragments[j]
+            if not _usable_fragment(text, start, end):
+                break
+            if j > i and not _short_gap(text[fragments[j - 1][1] : start]):
+                break
+            digits += piece
+            if j > i and 13 <= len(digits) <= 19 and _issuer_digits(digits) and luhn_valid(digits):
+                best_end = j
+            if len(piece) % _CARD_BLOCK:
+                break  # only the last piece may hold a part block
+            j += 1
+        if best_end is None:
+            i += 1
+            continue
+        spans += [PiiSpan(CARD, start, end) for start, end, _ in fragments[i : best_end + 1]]
+        i = best_end + 1
     return spans
 
 
@@ -300,6 +411,7 @@ def find_pii(text: str) -> list[PiiSpan]:
     spans = _find_emails(text) if has_at else []
     if digits >= MIN_DIGITS:
         spans += _find_cards(text)
+        spans += _find_split_cards(text)
     if digits >= _IBAN_MIN_DIGITS:
         spans += _find_ibans(text)
     if digits >= MIN_DIGITS:
