@@ -4,6 +4,12 @@ Redaction comes first on purpose: sentiment and cause matching only ever see
 the redacted text, so the evidence stored next to a tag can never carry an
 email, phone or card number into a department-facing table.
 
+Before redaction, bidirectional controls and zero-width characters are removed
+(normalize_text.strip_invisible_controls): they would reach department-facing text
+able to change how it displays, and a zero-width space inside an address or number
+would split it past the PII finders. Only the stored text is cleaned; the raw
+payload that a dead letter keeps is the message as received.
+
 The taxonomy and the VADER analyzer are loaded once per process: the legacy
 DirectRunner deserialises DoFns for every bundle, and parsing either per bundle
 would cost more than tagging the bundle.
@@ -18,6 +24,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from voc.transforms.match_root_causes import match_root_causes
+from voc.transforms.normalize_text import strip_invisible_controls
 from voc.transforms.records import (
     FeedbackEvent,
     TaggedEvent,
@@ -36,7 +43,7 @@ SIGNAL_FIELDS = tuple(CAUSE_SIGNAL_FIELDS.values())
 
 def tag_event(event: FeedbackEvent, taxonomy: Taxonomy) -> TaggedEvent:
     raw_text = event.payload.get(TEXT_FIELD[event.event_type], "") or ""
-    text, counts = redact_counts(raw_text)
+    text, counts = redact_counts(strip_invisible_controls(raw_text))
     signals = {name: event.payload.get(name) for name in SIGNAL_FIELDS if name in event.payload}
     return TaggedEvent(
         event=event,

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.transforms.helpers import message, note_payload, survey_payload
+from voc.transforms.normalize_text import strip_invisible_controls
 from voc.transforms.parse_event import parse_message
 from voc.transforms.records import DeadLetter, TaggedEvent
 from voc.transforms.tag_feedback import TagFeedbackFn, shared_taxonomy, tag_event
@@ -57,3 +62,56 @@ def test_a_poison_event_becomes_a_dead_letter_not_a_crash():
     assert (dead.stage, dead.reason, dead.exception_type) == ("tag", "KeyError", "KeyError")
     assert dead.data == good.message.data and "mystery" in dead.stack
     assert isinstance(out_good, TaggedEvent)
+
+
+# Every character strip_invisible_controls must remove: bidi controls, then zero-width.
+INVISIBLE = (
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
+def test_stored_text_has_no_bidi_or_zero_width_characters():
+    comment = f"Refund{INVISIBLE} never came \u202egnp.exe\u202c, I\u200bm furious"
+    tagged = tag_event(
+        parse_message(message(survey_payload(comment=comment))), shared_taxonomy(None)
+    )
+    assert not set(INVISIBLE) & set(tagged.text)
+    assert tagged.text == "Refund never came gnp.exe, Im furious"
+    assert all(not set(INVISIBLE) & set(c.evidence) for c in tagged.causes)
+
+
+def test_zero_width_characters_cannot_split_pii_past_redaction():
+    comment = "email jane\u200b.doe@exam\u200cple.com or call 07700\u2060900\ufeff123 \u200e"
+    tagged = tag_event(
+        parse_message(message(survey_payload(comment=comment))), shared_taxonomy(None)
+    )
+    assert tagged.text == "email <EMAIL> or call <PHONE> "
+    assert tagged.redactions == 2
+
+
+def test_dead_letters_keep_the_raw_payload_with_its_invisible_characters():
+    good = parse_message(message(survey_payload(comment="call jane\u200b@example.com")))
+    poison = dataclasses.replace(good, event_type="mystery")
+    fn = TagFeedbackFn()
+    fn.setup()
+    [out] = list(fn.process(poison))
+    assert out.value.data == good.message.data
+    assert "\u200b" in json.loads(out.value.data)["comment"]
+
+
+def test_strip_invisible_controls_removes_exactly_the_invisible_characters():
+    for char in INVISIBLE:
+        assert strip_invisible_controls(f"a{char}b") == "ab", hex(ord(char))
+    # Right-to-left letters, accents, emoji and curly apostrophes are content: kept.
+    kept = "שלום مرحبا café 👍 it\u2019s \u00e9 \t\n"
+    assert strip_invisible_controls(kept) == kept
+    assert strip_invisible_controls("plain ascii") == "plain ascii"
+    assert strip_invisible_controls("") == ""
+
+
+@given(st.text(alphabet=st.sampled_from([*INVISIBLE, "a", "7", "@", " ", "é", "ש"])))
+def test_strip_invisible_controls_only_deletes(text: str):
+    stripped = strip_invisible_controls(text)
+    assert stripped == "".join(char for char in text if char not in INVISIBLE)
+    assert strip_invisible_controls(stripped) == stripped
