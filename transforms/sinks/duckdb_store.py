@@ -27,38 +27,77 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from voc.transforms.records import REPLAY_ATTRIBUTE, DeadLetter
+from voc.transforms.records import REPLAY_ATTRIBUTE, TaggedEvent, to_dead_letter
 from voc.transforms.sinks.duckdb_schema import prepare
-from voc.transforms.sinks.tables import TABLES, Record, Row, Table
+from voc.transforms.sinks.event_identity import (
+    FACT_TABLE,
+    STORE_STAGE,
+    StoredVersion,
+    conflict_error,
+    find_conflicts,
+    version_of,
+)
+from voc.transforms.sinks.tables import DEAD_LETTERS, TABLES, Record, Row, Table, dead_letter_rows
 
 # -- pure: records -> rows ----------------------------------------------------
 
 
 @dataclass
 class WriteBatch:
-    """Rows of one transaction, by table name, from ``records`` messages."""
+    """Rows of one transaction, by table name, and the records they came from."""
 
+    now: datetime
+    records: list[Record] = field(default_factory=list)
     rows: dict[str, list[Row]] = field(default_factory=lambda: {t.name: [] for t in TABLES})
-    records: int = 0
-    # Dead letters whose replay was stored as an event in this batch.
-    resolved_dead_letters: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return self.records
+        return len(self.records)
 
 
 def build_batch(records: Iterable[Record], now: datetime | None = None) -> WriteBatch:
-    now = now or datetime.now(UTC)
-    batch = WriteBatch()
+    batch = WriteBatch(now or datetime.now(UTC))
     for record in records:
-        batch.records += 1
+        batch.records.append(record)
         for table in TABLES:
-            batch.rows[table.name].extend(table.rows(record, now))
-        if not isinstance(record, DeadLetter):
-            replay_of = record.event.message.attributes.get(REPLAY_ATTRIBUTE)
-            if replay_of:
-                batch.resolved_dead_letters.append(replay_of)
+            batch.rows[table.name].extend(table.rows(record, batch.now))
     return batch
+
+
+def rows_to_write(
+    batch: WriteBatch, conflicts: list[tuple[TaggedEvent, StoredVersion]]
+) -> dict[str, list[Row]]:
+    """The batch's rows less those of events whose id another event holds, plus a
+    dead letter for each of those."""
+    if not conflicts:
+        return batch.rows
+    losing = {(tagged.event.event_id, version_of(tagged)) for tagged, _ in conflicts}
+    losing_keys = {(event_id, v.table, v.payload_sha256) for event_id, v in losing}
+    rows = {}
+    for table in TABLES:
+        kept = batch.rows.get(table.name, [])
+        if table.holds_events or table.only_for_new_events:
+            kept = [row for row in kept if _version_key(table, row) not in losing_keys]
+        rows[table.name] = kept
+    for tagged, first in conflicts:
+        dead = to_dead_letter(tagged.event.message, STORE_STAGE, conflict_error(tagged, first))
+        rows[DEAD_LETTERS.name] = [*rows[DEAD_LETTERS.name], *dead_letter_rows(dead, batch.now)]
+    return rows
+
+
+def _version_key(table: Table, row: Row) -> tuple[str, str, str | None]:
+    fact_table = table.name if table.holds_events else FACT_TABLE[row["source"]]
+    return (row["event_id"], fact_table, row["payload_sha256"])
+
+
+def resolved_replays(batch: WriteBatch, conflicts: list[tuple[TaggedEvent, StoredVersion]]):
+    """Dead letters whose replay is stored as an event in this batch."""
+    losing = {id(tagged) for tagged, _ in conflicts}
+    return [
+        replay_of
+        for record in batch.records
+        if isinstance(record, TaggedEvent) and id(record) not in losing
+        if (replay_of := record.event.message.attributes.get(REPLAY_ATTRIBUTE))
+    ]
 
 
 # -- the store -----------------------------------------------------------------
@@ -105,21 +144,25 @@ class DuckDBStore:
             cur = self._connection().cursor()
             try:
                 cur.execute("begin transaction")
+                events = [r for r in batch.records if isinstance(r, TaggedEvent)]
+                conflicts = find_conflicts(events, _stored_versions(cur, events))
+                all_rows = rows_to_write(batch, conflicts)
                 new_rows: dict[str, int] = {}
                 new_events: set[str] = set()
                 for table in TABLES:
-                    rows = batch.rows.get(table.name, [])
+                    rows = all_rows[table.name]
                     if table.only_for_new_events:
                         rows = [row for row in rows if row["event_id"] in new_events]
                     new_keys = _write_table(cur, table, rows)
                     if table.holds_events:
                         new_events.update(key[0] for key in new_keys)
                     new_rows[table.name] = len(new_keys)
-                if batch.resolved_dead_letters:
+                resolved = resolved_replays(batch, conflicts)
+                if resolved:
                     cur.execute(
                         "update dead_letters set resolved_at = ? "
                         "where dead_letter_id in (select unnest(?)) and resolved_at is null",
-                        [datetime.now(UTC), batch.resolved_dead_letters],
+                        [datetime.now(UTC), resolved],
                     )
                 cur.execute("commit")
             except Exception as error:
@@ -145,6 +188,24 @@ class DuckDBStore:
     def close(self) -> None:
         with self.lock:
             self._disconnect()
+
+
+def _stored_versions(cur, events: list[TaggedEvent]) -> dict[str, StoredVersion]:
+    """The versions already stored under these events' ids, in any fact table."""
+    ids = sorted({tagged.event.event_id for tagged in events})
+    if not ids:
+        return {}
+    stored = {}
+    for table in TABLES:
+        if table.holds_events:
+            found = cur.execute(
+                f"select event_id, payload_sha256, message_id from {table.name} "
+                "where event_id in (select unnest(?))",
+                [ids],
+            ).fetchall()
+            for event_id, content, message_id in found:
+                stored.setdefault(event_id, StoredVersion(table.name, content, message_id))
+    return stored
 
 
 def _write_table(cur, table: Table, rows: list[Row]) -> list[tuple[Any, ...]]:

@@ -8,7 +8,8 @@ the order of the columns here does not matter.
 Write rules keep the tables exactly-once under at-least-once delivery:
 
 - fact tables are keyed on ``event_id`` and insert only rows whose key is new,
-  so a redelivered message never adds a row;
+  so a redelivered message never adds a row; an ``event_id`` reused with other
+  content is a dead letter (:mod:`voc.transforms.sinks.event_identity`);
 - rows derived from an event (its tags) are written only for events whose fact
   row was inserted in the same transaction, so a redelivery does not re-tag an
   event even if the taxonomy changed in between;
@@ -27,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from voc.transforms.records import DeadLetter, TaggedEvent
+from voc.transforms.sinks.event_identity import payload_sha256
 
 Record = TaggedEvent | DeadLetter
 Row = dict[str, Any]
@@ -65,6 +67,7 @@ def _fact_common(tagged: TaggedEvent, now: datetime) -> Row:
         "message_id": event.message.message_id or None,
         "published_at": event.message.publish_time,
         "ingested_at": now,
+        "payload_sha256": payload_sha256(event.payload),
     }
 
 
@@ -117,6 +120,7 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
     event = record.event
     csat = event.payload.get("csat") if event.event_type == "survey" else None
     seen_departments: set[str] = set()
+    content = payload_sha256(event.payload)
     rows = []
     for cause in record.causes:
         rows.append(
@@ -135,6 +139,7 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
                 # Lets department queries count events without count(distinct).
                 "first_for_department": cause.department not in seen_departments,
                 "csat": csat,
+                "payload_sha256": content,
             }
         )
         seen_departments.add(cause.department)
@@ -173,6 +178,7 @@ _FACT_COMMON = [
     ("message_id", pa.string()),
     ("published_at", _TS),
     ("ingested_at", _TS),
+    ("payload_sha256", pa.string()),
 ]
 
 SURVEYS = Table(
@@ -232,6 +238,7 @@ FEEDBACK_TAGS = Table(
             ("tagged_at", _TS),
             ("first_for_department", pa.bool_()),
             ("csat", pa.int8()),
+            ("payload_sha256", pa.string()),
         ]
     ),
     key=("event_id", "cause_id"),

@@ -260,3 +260,79 @@ def test_migration_004_adds_product_area_to_a_file_with_surveys(tmp_path):
     assert con.execute("select event_id, product_area from surveys").fetchall() == [("s-1", None)]
     # The view over the widened table still returns what it did.
     assert con.execute("select * from interactions").fetchall() == before
+
+
+def conflict_rows(store):
+    return rows(
+        store,
+        "select stage, reason, message_id from dead_letters "
+        "where reason = 'conflicting_duplicate' order by message_id",
+    )
+
+
+def tagged_from(payload, message_id, event_type="survey", causes=(("product_defect", "product"),)):
+    event = parse_message(message(payload, event_type=event_type, message_id=message_id))
+    return TaggedEvent(
+        event=event,
+        text=payload.get("comment", payload.get("note", "")),
+        sentiment=SentimentScore(-0.6, "negative"),
+        causes=tuple(CauseMatch(c, d, "evidence") for c, d in causes),
+        taxonomy_version=1,
+        redactions=0,
+    )
+
+
+@pytest.mark.parametrize("same_batch", [False, True], ids=["later batch", "same batch"])
+def test_a_reused_event_id_with_other_content_is_a_dead_letter(store, same_batch):
+    first = tagged_from(survey_payload(comment="The app crashes."), "m-1")
+    other = tagged_from(
+        survey_payload(comment="Billed twice.", csat=1),
+        "m-2",
+        causes=[("billing_error", "billing")],
+    )
+    if same_batch:
+        result = store.write(build_batch([first, other], now=NOW))
+    else:
+        store.write(build_batch([first], now=NOW))
+        result = store.write(build_batch([other], now=NOW))
+    assert result["dead_letters"] == 1
+    assert rows(store, "select event_id, comment from surveys") == [("s-1", "The app crashes.")]
+    assert rows(store, "select cause_id from feedback_tags") == [("product_defect",)]
+    assert conflict_rows(store) == [("store", "conflicting_duplicate", "m-2")]
+    [(error, data)] = rows(store, "select error, data from dead_letters")
+    assert "already belongs to a row of surveys (message m-1" in error
+    assert error.count("sha256") == 2 and bytes(data) == other.event.message.data
+
+
+def test_a_survey_and_a_note_cannot_share_an_event_id(store):
+    survey = tagged_from(survey_payload(event_id="x-1"), "m-s")
+    note = tagged_from(
+        note_payload(event_id="x-1"), "m-n", event_type="agent_note", causes=[("long_hold", "ops")]
+    )
+    store.write(build_batch([survey, note], now=NOW))
+    assert rows(store, "select count(*) from agent_notes") == [(0,)]
+    assert rows(store, "select source, cause_id from feedback_tags") == [
+        ("survey", "product_defect")
+    ]
+    assert conflict_rows(store) == [("store", "conflicting_duplicate", "m-n")]
+
+
+def test_the_same_content_again_is_silent_and_a_conflict_again_is_one_dead_letter(store):
+    first = tagged_from(survey_payload(), "m-1")
+    again = tagged_from(survey_payload(), "m-1b")  # re-published, same content
+    other = tagged_from(survey_payload(comment="Something else."), "m-2")
+    store.write(build_batch([first, again], now=NOW))
+    assert rows(store, "select count(*) from dead_letters") == [(0,)]
+    store.write(build_batch([other, other], now=NOW))
+    store.write(build_batch([other], now=NOW))  # redelivered later
+    assert conflict_rows(store) == [("store", "conflicting_duplicate", "m-2")]
+
+
+def test_rows_stored_before_hashes_were_kept_take_redeliveries_silently(tmp_path):
+    # s-1 stored by an older release; opening the store adds the hash column, empty for it.
+    file_migrated_through(tmp_path / "old.duckdb", 3).close()
+    store = DuckDBStore(str(tmp_path / "old.duckdb"))
+    store.open()
+    result = store.write(build_batch([tagged_from(survey_payload(), "m-1")], now=NOW))
+    assert (result["surveys"], result["dead_letters"]) == (0, 0)
+    store.close()
