@@ -21,7 +21,15 @@ from apache_beam.options.pipeline_options import (
     _BeamArgumentParser,
 )
 
-from voc.pipelines.arguments import DEFAULT_DUCKDB, non_negative_float, positive_int
+from voc.pipelines.arguments import (
+    DEFAULT_DUCKDB,
+    MAX_BATCH,
+    MAX_OUTSTANDING,
+    output_file_problem,
+    pubsub_short_name,
+    seconds,
+    whole_number,
+)
 from voc.pipelines.topology import DEFAULT_PROJECT, TOPOLOGY
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
@@ -51,13 +59,14 @@ class VocOptions(PipelineOptions):
             "--surveys-subscription",
             dest="surveys_subscription",
             default=TOPOLOGY["surveys"],
-            help="subscription of survey events: short name or projects/P/subscriptions/S",
+            help="subscription of survey events: short name or projects/P/subscriptions/S "
+            "with P the --project",
         )
         group.add_argument(
             "--notes-subscription",
             dest="notes_subscription",
             default=TOPOLOGY["agent-notes"],
-            help="subscription of agent-note events: short name or full path",
+            help="subscription of agent-note events: short name or full path in the --project",
         )
         group.add_argument(
             "--source",
@@ -69,7 +78,7 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--stop-when-idle",
             dest="stop_when_idle",
-            type=non_negative_float,
+            type=seconds,
             default=None,
             metavar="SECONDS",
             help="drain and stop once no message arrived for this long (batched source)",
@@ -77,21 +86,22 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--max-batch",
             dest="max_batch",
-            type=positive_int,
+            type=whole_number(1, MAX_BATCH),
             default=1000,
-            help="most messages per bundle (batched source; default 1000)",
+            help=f"most messages per bundle, 1-{MAX_BATCH:,} (batched source; default 1000)",
         )
         group.add_argument(
             "--max-outstanding",
             dest="max_outstanding",
-            type=positive_int,
+            type=whole_number(1, MAX_OUTSTANDING),
             default=5000,
-            help="most messages pulled but not yet committed (batched source; default 5000)",
+            help=f"most messages pulled but not yet committed, 1-{MAX_OUTSTANDING:,} "
+            "(batched source; default 5000)",
         )
         group.add_argument(
             "--max-linger",
             dest="max_linger",
-            type=non_negative_float,
+            type=seconds,
             default=0.25,
             metavar="SECONDS",
             help="longest wait to fill a bundle (batched source; default 0.25)",
@@ -107,7 +117,7 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--stop-grace",
             dest="stop_grace",
-            type=non_negative_float,
+            type=seconds,
             default=30.0,
             metavar="SECONDS",
             help="once asked to stop, how long a write failing on a locked file or full "
@@ -116,7 +126,7 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--progress-every",
             dest="progress_every",
-            type=non_negative_float,
+            type=seconds,
             default=0,
             metavar="SECONDS",
             help="print a progress line this often (0: never)",
@@ -142,6 +152,15 @@ def subscription_path(project: str, name: str) -> str:
     return name if name.startswith("projects/") else f"projects/{project}/subscriptions/{name}"
 
 
+def _subscription(project: str, flag: str, name: str) -> str:
+    """The full path of a subscription flag's value, refused unless it is a valid
+    Pub/Sub name (or a path) inside the job's project."""
+    try:
+        return subscription_path(project, pubsub_short_name(name, "subscriptions", project))
+    except ValueError as error:
+        raise ConfigError(f"{flag} {name}: {error}") from None
+
+
 def job_flags(project: str, subscriptions: Mapping[str, str], duckdb: str | Path) -> list[str]:
     """The flags that point a job at a project, its two subscriptions (keyed by topic,
     as in TOPOLOGY) and a DuckDB file: for the harnesses that start jobs themselves."""
@@ -153,9 +172,16 @@ def job_flags(project: str, subscriptions: Mapping[str, str], duckdb: str | Path
     ]
 
 
+class _FlagParser(_BeamArgumentParser):
+    """Beam's parser, with a bad value (``--num_workers abc``) as one line, not usage + exit."""
+
+    def error(self, message: str):
+        raise ConfigError(f"{message} (see 'voc run --help')")
+
+
 def check_flags(argv: list[str]) -> None:
     """Reject flags no options class knows: Beam itself only logs and drops them."""
-    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+    parser = _FlagParser(allow_abbrev=False, add_help=False)
     seen = set()
     for cls in PipelineOptions.__subclasses__():
         if str(cls) not in seen:
@@ -199,22 +225,20 @@ def validate(options: PipelineOptions) -> JobConfig:
     if voc.stop_when_idle is not None and not batched:
         raise ConfigError("--stop-when-idle needs the batched source (DirectRunner)")
 
+    surveys = _subscription(project, "--surveys-subscription", voc.surveys_subscription)
+    notes = _subscription(project, "--notes-subscription", voc.notes_subscription)
+
     check_taxonomy(voc.taxonomy)
 
-    db = Path(voc.duckdb)
-    if not db.parent.is_dir():
-        raise ConfigError(f"--duckdb {voc.duckdb}: directory {db.parent} does not exist")
-    if db.is_dir():
-        raise ConfigError(f"--duckdb {voc.duckdb}: is a directory, expected a file")
+    problem = output_file_problem(voc.duckdb)
+    if problem is not None:
+        raise ConfigError(f"--duckdb {voc.duckdb}: {problem}")
 
     return JobConfig(
         runner=runner,
         project=project,
-        subscriptions=(
-            subscription_path(project, voc.surveys_subscription),
-            subscription_path(project, voc.notes_subscription),
-        ),
-        duckdb=str(db),
+        subscriptions=(surveys, notes),
+        duckdb=str(Path(voc.duckdb)),
         taxonomy=voc.taxonomy,
         batched=batched,
         id_attribute=(voc.id_attribute or None) if runner not in IN_PROCESS_RUNNERS else None,

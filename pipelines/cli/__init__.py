@@ -32,8 +32,7 @@ Command = Callable[..., int]
 
 def build_parser() -> tuple[Parser, dict[str, Command]]:
     parser = Parser(prog="voc", description="Voice-of-customer feedback pipeline.")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    commands.required = True
+    commands = parser.add_commands("command", "COMMAND")
     handlers: dict[str, Command] = {}
     for group in GROUPS:
         handlers.update(group.add_parsers(commands))

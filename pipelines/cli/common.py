@@ -9,9 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from voc.pipelines.arguments import DEFAULT_DUCKDB, non_negative_float, positive_int
+from voc.pipelines.arguments import (
+    DEFAULT_DUCKDB,
+    any_int,
+    non_negative_float,
+    output_file_problem,
+    positive_int,
+    whole_number,
+)
 from voc.pipelines.topology import DEFAULT_PROJECT
 
 __all__ = [
@@ -21,11 +27,14 @@ __all__ = [
     "Parser",
     "UsageError",
     "add_actions",
+    "add_project_option",
+    "any_int",
     "default_project",
     "non_negative_float",
     "positive_int",
-    "require_existing_parent",
+    "require_output_file",
     "warn_without_emulator",
+    "whole_number",
 ]
 
 EXIT_USAGE = 2
@@ -39,26 +48,59 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse prints usage plus the error; we print one line that names the problem."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # (dest, metavar) of the sub-commands this parser requires; see parse_known_args.
+        self._required_commands: list[tuple[str, str]] = []
+
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+    def add_commands(self, dest: str, metavar: str):
+        """Sub-commands, one of which is required (``voc COMMAND``, ``voc dlq ACTION``).
+
+        argparse checks required arguments before it looks at unknown ones, so
+        ``voc --bogus`` would say COMMAND is missing instead of naming ``--bogus``;
+        the check is made here, after the unknown flags are known.
+        """
+        self._required_commands.append((dest, metavar))
+        return self.add_subparsers(dest=dest, metavar=metavar, parser_class=Parser)
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        for dest, metavar in self._required_commands:
+            if getattr(namespace, dest, None) is None:
+                if extras:
+                    self.error(f"unrecognized arguments: {' '.join(extras)}")
+                self.error(f"the following arguments are required: {metavar}")
+        return namespace, extras
 
 
 def add_actions(commands, name: str, **about: str):
     """A command with actions of its own (``voc dlq list``); one of them is required."""
     command = commands.add_parser(name, **about)
-    actions = command.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
-    actions.required = True
-    return actions
+    return command.add_commands("action", "ACTION")
 
 
 def default_project() -> str:
     return os.environ.get("PUBSUB_PROJECT_ID", DEFAULT_PROJECT)
 
 
-def require_existing_parent(path: str, flag: str) -> None:
-    parent = Path(path).parent
-    if not parent.is_dir():
-        raise UsageError(f"voc: {flag} {path}: directory {parent} does not exist")
+def add_project_option(parser: argparse.ArgumentParser) -> None:
+    """``--project`` of the commands that publish; its default is what the line that
+    ``voc emulator start`` prints exports."""
+    parser.add_argument(
+        "--project",
+        default=default_project(),
+        help=f"Pub/Sub project to publish to (default: $PUBSUB_PROJECT_ID or {DEFAULT_PROJECT})",
+    )
+
+
+def require_output_file(command: str, flag: str, path: str) -> None:
+    """Refuse an output path that cannot be written as a file, before any work starts."""
+    problem = output_file_problem(path)
+    if problem is not None:
+        raise UsageError(f"{command}: {flag} {path}: {problem}")
 
 
 def warn_without_emulator(command: str, project: str) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from voc.pipelines.arguments import MAX_LIST_ROWS, pubsub_short_name
 from voc.pipelines.cli.common import (
     DEFAULT_DUCKDB,
     UsageError,
     add_actions,
-    default_project,
-    positive_int,
+    add_project_option,
     warn_without_emulator,
+    whole_number,
 )
 
 STAGES = ("parse", "tag")
@@ -30,24 +31,40 @@ def add_parsers(commands) -> dict:
     )
     listing = actions.add_parser("list", help="dead letters grouped by reason")
     listing.add_argument("--reason", help="list the rows behind this reason")
-    listing.add_argument("--stage", choices=STAGES)
+    listing.add_argument("--stage", choices=STAGES, help="only dead letters of this stage")
     listing.add_argument("--all", action="store_true", help="include resolved dead letters")
-    listing.add_argument("--limit", type=positive_int, default=50)
+    listing.add_argument(
+        "--limit",
+        type=whole_number(1, MAX_LIST_ROWS),
+        default=50,
+        help=f"most rows to list with --reason, 1-{MAX_LIST_ROWS:,} (default 50)",
+    )
     replay = actions.add_parser("replay", help="re-publish dead letters after a fix")
     replay.add_argument("--reason", required=True, help="replay the dead letters of this reason")
-    replay.add_argument("--stage", choices=STAGES)
+    replay.add_argument("--stage", choices=STAGES, help="only dead letters of this stage")
     replay.add_argument(
         "--include-resolved", action="store_true", help="also those already replayed successfully"
     )
-    replay.add_argument("--topic", help="publish to this topic instead of the event type's")
-    replay.add_argument("--project", default=default_project())
+    replay.add_argument(
+        "--topic",
+        help="publish to this topic instead of the event type's: a short name, or "
+        "projects/P/topics/T with P the --project",
+    )
+    add_project_option(replay)
     replay.add_argument("--dry-run", action="store_true", help="say what would be replayed")
     purge = actions.add_parser("purge", help="delete old dead letters (retention)")
-    purge.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 30d, 12h, 2w, 90m")
+    purge.add_argument(
+        "--older-than",
+        required=True,
+        metavar="AGE",
+        help="e.g. 30d, 12h, 2w, 90m; at most 100 years",
+    )
     purge.add_argument("--reason", help="only this reason")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     for action in (listing, replay, purge):
-        action.add_argument("--duckdb", default=DEFAULT_DUCKDB)
+        action.add_argument(
+            "--duckdb", default=DEFAULT_DUCKDB, help=f"DuckDB file (default: {DEFAULT_DUCKDB})"
+        )
     return {"dlq": dlq_command}
 
 
@@ -60,6 +77,12 @@ def dlq_command(args, _argv, _beam) -> int:
             age = dead_letters.parse_duration(args.older_than)
         except ValueError as error:
             raise UsageError(f"voc dlq purge: --older-than: {error}") from None
+    topic = None
+    if args.action == "replay" and args.topic is not None:
+        try:
+            topic = pubsub_short_name(args.topic, "topics", args.project)
+        except ValueError as error:
+            raise UsageError(f"voc dlq replay: --topic {args.topic}: {error}") from None
     con = _open_for_dlq(args.duckdb)
     with con:
         if args.action == "list":
@@ -78,17 +101,16 @@ def dlq_command(args, _argv, _beam) -> int:
             verb = "would delete" if args.dry_run else "deleted"
             print(f"voc dlq purge: {verb} {count:,} dead letters older than {args.older_than}")
             return 0
-        return _replay(con, args)
+        return _replay(con, args, topic)
 
 
-def _replay(con, args) -> int:
+def _replay(con, args, topic: str | None) -> int:
+    """Replay (or plan, with --dry-run) to ``topic``, a short name, or the event types'."""
     from voc.pipelines.ops import dead_letters
     from voc.transforms.error_text import first_line
 
     if args.dry_run:
-        plan = dead_letters.plan_replay(
-            con, args.reason, args.stage, args.include_resolved, args.topic
-        )
+        plan = dead_letters.plan_replay(con, args.reason, args.stage, args.include_resolved, topic)
     else:
         warn_without_emulator("voc dlq replay", args.project)
         from voc.pipelines.ops.publish import publish_messages
@@ -100,7 +122,7 @@ def _replay(con, args) -> int:
                 args.reason,
                 args.stage,
                 args.include_resolved,
-                args.topic,
+                topic,
             )
         except Exception as error:  # auth, missing topic, unreachable service
             raise UsageError(

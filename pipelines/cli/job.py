@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from voc.pipelines.arguments import MAX_SECONDS
+
 
 def add_parsers(commands) -> dict:
     from voc.pipelines.options import VocOptions
@@ -12,7 +14,8 @@ def add_parsers(commands) -> dict:
         "run",
         help="run the streaming pipeline",
         description="Run the streaming pipeline. Beam pipeline options (--runner, "
-        "--project, --region, --temp_location, ...) are passed through to Beam.",
+        "--project, --region, --temp_location, ...) are passed through to Beam. "
+        f"SECONDS are finite, from 0 to {MAX_SECONDS:,} (30 days).",
     )
     VocOptions._add_argparse_args(run)
     return {"run": run_command}

@@ -9,7 +9,9 @@ from voc.pipelines.cli.common import DEFAULT_DUCKDB, UsageError
 
 def add_parsers(commands) -> dict:
     summary = commands.add_parser("summary", help="print the per-department summary")
-    summary.add_argument("--duckdb", default=DEFAULT_DUCKDB)
+    summary.add_argument(
+        "--duckdb", default=DEFAULT_DUCKDB, help=f"DuckDB file to read (default: {DEFAULT_DUCKDB})"
+    )
     return {"summary": summary_command}
 
 

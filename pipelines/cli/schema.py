@@ -18,7 +18,12 @@ def add_parsers(commands) -> dict:
         "one before.",
     )
     check = actions.add_parser("check", help="exit 1 and name each breaking change")
-    check.add_argument("files", nargs="*", metavar="FILE")
+    check.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="candidate contracts, named <event_type>.v<N>.json (default: the shipped ones)",
+    )
     return {"schema": schema_command}
 
 

@@ -26,6 +26,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from voc.pipelines.arguments import MAX_PORT
 from voc.pipelines.topology import ACK_DEADLINE_SECONDS, DEFAULT_PROJECT, TOPOLOGY
 
 DEFAULT_STATE_DIR = Path(".voc") / "emulator"
@@ -83,12 +84,10 @@ def start_emulator(
     timeout: float = 90.0,
 ) -> EmulatorState:
     """Start the emulator in the background and wait until it accepts connections."""
-    gcloud = shutil.which("gcloud")
-    if gcloud is None:
-        raise EmulatorError(
-            "gcloud not found on PATH; install the Google Cloud CLI with its "
-            "pubsub-emulator component (Debian: google-cloud-cli-pubsub-emulator)"
-        )
+    # Ports are checked here, not left to the emulator: it logs a Java stack trace for
+    # a bad port and exits 0, and a port that is taken would look like a running emulator.
+    if port is not None and not 1 <= port <= MAX_PORT:
+        raise EmulatorError(f"port {port} is not a TCP port (1-{MAX_PORT})")
     state_dir = Path(state_dir).resolve()
     existing = read_state(state_dir)
     if existing is not None and _alive(existing.pid):
@@ -96,10 +95,18 @@ def start_emulator(
             f"an emulator is already running (pid {existing.pid}, {existing.address}); "
             "run 'voc emulator stop' first"
         )
+    host = "127.0.0.1"
+    if port is not None and _port_open(host, port):
+        raise EmulatorError(f"port {port} on {host} is already in use")
+    gcloud = shutil.which("gcloud")
+    if gcloud is None:
+        raise EmulatorError(
+            "gcloud not found on PATH; install the Google Cloud CLI with its "
+            "pubsub-emulator component (Debian: google-cloud-cli-pubsub-emulator)"
+        )
     data_dir = state_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "emulator.log"
-    host = "127.0.0.1"
     port = port or free_port(host)
     env = dict(os.environ, CLOUDSDK_CORE_DISABLE_PROMPTS="1")
     with open(log_path, "wb") as log:
@@ -119,7 +126,10 @@ def start_emulator(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = log_path.read_text(errors="replace")[-500:].strip().replace("\n", " | ")
-            raise EmulatorError(f"the emulator exited with code {process.returncode}: {tail}")
+            raise EmulatorError(
+                f"the emulator exited (code {process.returncode}) before listening on "
+                f"{host}:{port}: {tail}"
+            )
         if _port_open(host, port):
             write_state(state_dir, state)
             return state

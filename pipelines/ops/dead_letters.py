@@ -34,6 +34,12 @@ from voc.transforms.records import REPLAY_ATTRIBUTE
 
 _DURATION = re.compile(r"^(\d+)([mhdw])$")
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# The longest retention accepted: the purge cutoff (now - age) must stay a real date
+# (datetime ends at year 1), and a century is beyond any retention policy.
+MAX_AGE = timedelta(days=36_525)
+# 100 years is 52,596,000 minutes: a number with more digits is too long in any unit,
+# and is refused before int() or timedelta() could overflow on it.
+_MAX_AGE_DIGITS = 8
 
 
 def parse_duration(text: str) -> timedelta:
@@ -41,7 +47,12 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a duration like 30d, 12h, 90m or 2w")
-    return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+    digits, unit = match.groups()
+    fits = len(digits.lstrip("0")) <= _MAX_AGE_DIGITS
+    age = timedelta(**{_UNIT[unit]: int(digits)}) if fits else None
+    if age is None or age > MAX_AGE:
+        raise ValueError(f"{text!r} is more than 100 years")
+    return age
 
 
 def _filters(

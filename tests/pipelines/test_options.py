@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import re
+
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from voc.pipelines.options import ConfigError, validate
+from voc.pipelines.arguments import MAX_SECONDS, pubsub_short_name
+from voc.pipelines.cli.common import Parser, UsageError
+from voc.pipelines.options import ConfigError, VocOptions, validate
 from voc.transforms.sources.read_feedback import ReadFeedback
 
 
@@ -49,3 +54,113 @@ def test_the_native_read_carries_the_id_label():
 def test_batched_source_off_the_direct_runner_is_refused():
     with pytest.raises(ConfigError, match="--source batched runs only on the DirectRunner"):
         config("--runner=DataflowRunner", "--source=batched")
+
+
+def run_parser() -> Parser:
+    parser = Parser(prog="voc run")
+    VocOptions._add_argparse_args(parser)
+    return parser
+
+
+def float_flags() -> list[str]:
+    """Every option of the job whose value is a float, found by asking each type."""
+    flags = []
+    for action in run_parser()._actions:
+        if action.type is None:
+            continue
+        try:
+            if isinstance(action.type("0.5"), float):
+                flags.append(action.option_strings[0])
+        except argparse.ArgumentTypeError:  # a whole-number option
+            continue
+    return flags
+
+
+def test_the_float_options_are_the_seconds_options():
+    assert sorted(float_flags()) == [
+        "--max-linger",
+        "--progress-every",
+        "--stop-grace",
+        "--stop-when-idle",
+    ]
+
+
+@pytest.mark.parametrize("flag", float_flags())
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "infinity", "1e309"])
+def test_nan_and_infinity_are_never_seconds(flag, value):
+    with pytest.raises(UsageError, match=f"argument {flag}: expected a finite number"):
+        run_parser().parse_args([f"{flag}={value}"])
+
+
+@pytest.mark.parametrize("flag", float_flags())
+def test_seconds_are_bounded(flag):
+    parser = run_parser()
+    assert getattr(parser.parse_args([flag, str(MAX_SECONDS)]), flag[2:].replace("-", "_")) == (
+        MAX_SECONDS
+    )
+    with pytest.raises(UsageError, match="at most 2,592,000 seconds"):
+        parser.parse_args([flag, "1e300"])
+
+
+@pytest.mark.parametrize(
+    ("flag", "maximum"), [("--max-batch", 100_000), ("--max-outstanding", 1_000_000)]
+)
+def test_batch_sizes_are_bounded(flag, maximum):
+    parser = run_parser()
+    assert getattr(parser.parse_args([flag, str(maximum)]), flag[2:].replace("-", "_")) == maximum
+    with pytest.raises(UsageError, match=f"must be at most {maximum:,}, got {maximum + 1}"):
+        parser.parse_args([flag, str(maximum + 1)])
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "short"),
+    [
+        ("surveys", "topics", "surveys"),
+        ("agent-notes-voc", "subscriptions", "agent-notes-voc"),
+        ("a.b~c+d%20e_F9", "topics", "a.b~c+d%20e_F9"),
+        ("x" * 255, "topics", "x" * 255),
+        ("Google", "topics", "Google"),
+        ("projects/p/topics/surveys", "topics", "surveys"),
+        ("projects/p/subscriptions/surveys-voc", "subscriptions", "surveys-voc"),
+    ],
+)
+def test_pubsub_names_that_follow_the_rules(name, kind, short):
+    assert pubsub_short_name(name, kind, "p") == short
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "fragment"),
+    [
+        ("../../projects/other/topics/x", "topics", "must start with a letter"),
+        ("ab", "topics", "3-255 characters"),
+        ("x" * 256, "topics", "3-255 characters"),
+        ("", "subscriptions", "3-255 characters"),
+        ("1abc", "topics", "must start with a letter"),
+        ("ébc", "topics", "must start with a letter"),
+        ("ab/cd", "topics", "not '/'"),
+        ("ab cd", "subscriptions", "not ' '"),
+        ("goog-x", "topics", "must not start with 'goog'"),
+        ("projects/other/topics/x1y", "topics", "in project 'other', not the configured"),
+        ("projects/p/subscriptions/abc", "topics", "projects/p/topics/NAME"),
+        ("projects/p/topics/a/b", "topics", "projects/p/topics/NAME"),
+        ("projects/p/topics/", "topics", "3-255 characters"),
+        ("projects/p/topics/goog", "topics", "must not start with 'goog'"),
+    ],
+)
+def test_pubsub_names_that_break_the_rules(name, kind, fragment):
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        pubsub_short_name(name, kind, "p")
+
+
+def test_subscriptions_are_checked_against_the_rules_and_the_project():
+    full = "projects/p/subscriptions/notes-sub"
+    assert config("--project=p", f"--notes-subscription={full}").subscriptions == (
+        "projects/p/subscriptions/surveys-voc",
+        full,
+    )
+    with pytest.raises(
+        ConfigError, match=re.escape("--surveys-subscription ../x: a name must start")
+    ):
+        config("--surveys-subscription=../x")
+    with pytest.raises(ConfigError, match=r"--notes-subscription .*: is in project 'q'"):
+        config("--project=p", "--notes-subscription=projects/q/subscriptions/notes-sub")

@@ -84,6 +84,26 @@ def test_bad_durations_are_refused(text):
         dead_letters.parse_duration(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("36525d", timedelta(days=36_525)),
+        ("52596000m", timedelta(days=36_525)),
+        ("0d", timedelta()),
+    ],
+)
+def test_durations_up_to_100_years(text, expected):
+    assert dead_letters.parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["36526d", "5219w", "999999d", "9" * 30 + "w", "9" * 5000 + "m"])
+def test_durations_over_100_years_are_refused(text):
+    # Past ~2,000 years the purge cutoff (now - age) falls before year 1 and datetime
+    # overflows; past 10**9 days timedelta itself does, and int() past 4,300 digits.
+    with pytest.raises(ValueError, match="is more than 100 years"):
+        dead_letters.parse_duration(text)
+
+
 def test_replay_plan_marks_each_message_and_skips_those_without_a_topic(db):
     with duckdb.connect(db) as con:
         plan = dead_letters.plan_replay(con, "schema_violation")
@@ -138,6 +158,42 @@ def test_cli_errors_are_one_line_and_exit_2(argv, fragment, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["purge", "--older-than", "999999d"], "--older-than: '999999d' is more than 100 years"),
+        (["list", "--reason", "invalid_json", "--limit", "9" * 20], "must be at most 100,000"),
+        (
+            ["replay", "--reason", "missing_attribute", "--dry-run", "--project", "p",
+             "--topic", "../../projects/other/topics/x"],
+            "--topic ../../projects/other/topics/x: a name must start with a letter",
+        ),
+        (
+            ["replay", "--reason", "missing_attribute", "--dry-run", "--project", "p",
+             "--topic", "projects/other/topics/fixed"],
+            "is in project 'other', not the configured project 'p'",
+        ),
+    ],
+)  # fmt: skip
+def test_cli_refuses_values_out_of_range_in_one_line(db, argv, fragment, capsys):
+    assert main(["dlq", *argv, "--duckdb", db]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+    with duckdb.connect(db) as con:
+        assert con.execute("select count(*), max(replay_count) from dead_letters").fetchone() == (
+            5,
+            0,
+        )
+
+
+def test_cli_replays_to_a_full_topic_path_of_the_project_by_its_short_name(db, capsys):
+    argv = ["dlq", "replay", "--duckdb", db, "--reason", "missing_attribute", "--dry-run"]
+    assert main([*argv, "--project", "p", "--topic", "projects/p/topics/fixed"]) == 0
+    assert "would replay 1 dead letters with reason 'missing_attribute' to fixed" in (
+        capsys.readouterr().out
+    )
 
 
 def test_cli_says_to_stop_the_job_when_the_file_is_locked(db, capsys):
