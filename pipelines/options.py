@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from apache_beam.options.pipeline_options import (
@@ -31,6 +32,11 @@ from voc.pipelines.arguments import (
     whole_number,
 )
 from voc.pipelines.topology import DEFAULT_PROJECT, TOPOLOGY
+from voc.transforms.parse_event import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    PUBSUB_MAX_MESSAGE_BYTES,
+    ParseLimits,
+)
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
 # Runners that execute in this process, where the batched ack-after-commit source runs.
@@ -124,6 +130,34 @@ class VocOptions(PipelineOptions):
             "disk is still retried before the job exits unacknowledged (default 30)",
         )
         group.add_argument(
+            "--max-message-bytes",
+            dest="max_message_bytes",
+            type=whole_number(low=1024, high=PUBSUB_MAX_MESSAGE_BYTES),
+            default=DEFAULT_MAX_MESSAGE_BYTES,
+            metavar="BYTES",
+            help="a message larger than this is a too_large dead letter that keeps its first "
+            f"64 KiB, size and hash (default {DEFAULT_MAX_MESSAGE_BYTES:,}; at most "
+            f"{PUBSUB_MAX_MESSAGE_BYTES:,}, Pub/Sub's own limit)",
+        )
+        group.add_argument(
+            "--event-time-skew",
+            dest="event_time_skew",
+            type=seconds,
+            default=ParseLimits().future_skew.total_seconds(),
+            metavar="SECONDS",
+            help="an event time further ahead of now than this is implausible_event_time "
+            "(default 86400, a day)",
+        )
+        group.add_argument(
+            "--event-time-horizon-days",
+            dest="event_time_horizon_days",
+            type=whole_number(low=1, high=36_500),
+            default=ParseLimits().max_age.days,
+            metavar="DAYS",
+            help="an event time older than this is implausible_event_time (default 1825, "
+            "five years)",
+        )
+        group.add_argument(
             "--progress-every",
             dest="progress_every",
             type=seconds,
@@ -146,6 +180,7 @@ class JobConfig:
     # The native source's id_label; None where the runner cannot use one (DirectRunner).
     id_attribute: str | None = None
     stop_grace: float = 30.0
+    parse_limits: ParseLimits = field(default_factory=ParseLimits)
 
 
 def subscription_path(project: str, name: str) -> str:
@@ -243,4 +278,9 @@ def validate(options: PipelineOptions) -> JobConfig:
         batched=batched,
         id_attribute=(voc.id_attribute or None) if runner not in IN_PROCESS_RUNNERS else None,
         stop_grace=voc.stop_grace,
+        parse_limits=ParseLimits(
+            max_bytes=voc.max_message_bytes,
+            future_skew=timedelta(seconds=voc.event_time_skew),
+            max_age=timedelta(days=voc.event_time_horizon_days),
+        ),
     )

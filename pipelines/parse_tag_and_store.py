@@ -18,22 +18,30 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.pvalue import PCollection
 
-from voc.transforms.parse_event import ParseEvents
+from voc.transforms.parse_event import ParseEvents, ParseLimits
 from voc.transforms.tag_feedback import TagFeedback
+
+DEFAULT_LIMITS = ParseLimits()
 
 
 class ParseTagAndStore(beam.PTransform):
     """PCollection[ReceivedMessage] -> parsed, tagged and written through ``sink``."""
 
-    def __init__(self, sink: beam.PTransform, taxonomy_path: str | None = None) -> None:
+    def __init__(
+        self,
+        sink: beam.PTransform,
+        taxonomy_path: str | None = None,
+        limits: ParseLimits = DEFAULT_LIMITS,
+    ) -> None:
         super().__init__()
         self.sink = sink
         self.taxonomy_path = taxonomy_path
+        self.limits = limits
 
     def expand(self, messages) -> dict[str, PCollection]:
         """Returns the named outputs (``events``, ``tagged``, ``parse_failures``,
         ``tag_failures``) for tests and for branches added after tagging."""
-        parsed = messages | "ParseEvents" >> ParseEvents()
+        parsed = messages | "ParseEvents" >> ParseEvents(self.limits)
         tagged = parsed.events | "TagFeedback" >> TagFeedback(self.taxonomy_path)
         records = (
             tagged.tagged,

@@ -27,4 +27,6 @@ def build_pipeline(p: beam.Pipeline, config: JobConfig, session_id: str | None =
         config.subscriptions, session_id=session_id, id_label=config.id_attribute
     )
     sink = WriteToDuckDB(config.duckdb, config.stop_grace)
-    return messages | "ParseTagAndStore" >> ParseTagAndStore(sink, config.taxonomy)
+    return messages | "ParseTagAndStore" >> ParseTagAndStore(
+        sink, config.taxonomy, config.parse_limits
+    )

@@ -32,6 +32,7 @@ EVENT_TYPES = ("survey", "agent_note")
 # No valid event comes near this (a comment is at most 20,000 characters), while
 # Pub/Sub delivers up to 10 MB: anything above is refused before it is decoded.
 DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+PUBSUB_MAX_MESSAGE_BYTES = 10_000_000
 # What the dead letter of a too-large message keeps of it, beside its size and hash.
 TOO_LARGE_KEPT_BYTES = 64 * 1024
 # Identifier fields: keys and join columns, where a control character (a NUL, a

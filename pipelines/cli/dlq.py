@@ -18,7 +18,8 @@ from voc.pipelines.cli.common import (
     whole_number,
 )
 
-STAGES = ("parse", "tag")
+# parse and tag failures, and the sink's own (an event_id reused with other content).
+STAGES = ("parse", "tag", "store")
 
 
 def add_parsers(commands) -> dict:

@@ -142,6 +142,13 @@ class ReplayPlan:
     skipped: dict[str, str]
 
 
+# Dead letters whose stored bytes are not the message: replaying them would publish
+# something else than what was sent.
+UNREPLAYABLE = {
+    "too_large": "only the first bytes of a too-large message are kept; it cannot be replayed",
+}
+
+
 def plan_replay(
     con: duckdb.DuckDBPyConnection,
     reason: str,
@@ -152,11 +159,15 @@ def plan_replay(
     """Which dead letters go back to which topic; ``topic`` overrides the event type's."""
     where, params = _filters(reason, stage, include_resolved)
     rows = con.execute(
-        f"select dead_letter_id, attributes, data from dead_letters{where} order by received_at",
+        f"select dead_letter_id, reason, attributes, data from dead_letters{where} "
+        "order by received_at",
         params,
     ).fetchall()
     messages, skipped = [], {}
-    for dead_letter_id, attributes_json, data in rows:
+    for dead_letter_id, row_reason, attributes_json, data in rows:
+        if row_reason in UNREPLAYABLE:
+            skipped[dead_letter_id] = UNREPLAYABLE[row_reason]
+            continue
         attributes = {str(k): str(v) for k, v in json.loads(attributes_json).items()}
         target = topic or TOPIC_FOR_EVENT_TYPE.get(attributes.get("event_type", ""))
         if target is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import timedelta
 
 import apache_beam as beam
 import pytest
@@ -12,6 +13,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from voc.pipelines.arguments import MAX_SECONDS, pubsub_short_name
 from voc.pipelines.cli.common import Parser, UsageError
 from voc.pipelines.options import ConfigError, VocOptions, validate
+from voc.transforms.parse_event import ParseLimits
 from voc.transforms.sources.read_feedback import ReadFeedback
 
 
@@ -78,6 +80,7 @@ def float_flags() -> list[str]:
 
 def test_the_float_options_are_the_seconds_options():
     assert sorted(float_flags()) == [
+        "--event-time-skew",
         "--max-linger",
         "--progress-every",
         "--stop-grace",
@@ -164,3 +167,21 @@ def test_subscriptions_are_checked_against_the_rules_and_the_project():
         config("--surveys-subscription=../x")
     with pytest.raises(ConfigError, match=r"--notes-subscription .*: is in project 'q'"):
         config("--project=p", "--notes-subscription=projects/q/subscriptions/notes-sub")
+
+
+def test_parse_limits_come_from_the_flags():
+    config = validate(
+        PipelineOptions(
+            ["--max-message-bytes=4096", "--event-time-skew=60", "--event-time-horizon-days=30"]
+        )
+    )
+    assert config.parse_limits == ParseLimits(
+        max_bytes=4096, future_skew=timedelta(seconds=60), max_age=timedelta(days=30)
+    )
+    assert validate(PipelineOptions([])).parse_limits == ParseLimits()
+
+
+@pytest.mark.parametrize("value", ["1023", "10000001", "2MB"])
+def test_the_message_size_limit_stays_within_what_pubsub_delivers(value):
+    with pytest.raises(UsageError, match="--max-message-bytes"):
+        run_parser().parse_args([f"--max-message-bytes={value}"])

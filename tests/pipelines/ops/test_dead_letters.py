@@ -216,3 +216,20 @@ def test_replay_that_cannot_publish_marks_nothing(db, capsys, monkeypatch, tmp_p
     assert "Traceback" not in "\n".join(err)
     with duckdb.connect(db) as con:
         assert con.execute("select max(replay_count) from dead_letters").fetchone() == (0,)
+
+
+def test_a_too_large_dead_letter_is_not_replayed(tmp_path):
+    path = str(tmp_path / "voc.duckdb")
+    store = DuckDBStore(path)
+    store.open()
+    store.write(build_batch([dead("big", "too_large"), dead("ok", "too_large")]))
+    store.close()
+    with duckdb.connect(path) as con:
+        plan = dead_letters.plan_replay(con, "too_large")
+    assert plan.messages == []
+    assert set(plan.skipped) == {"msg:big", "msg:ok"}
+    assert "cannot be replayed" in plan.skipped["msg:big"]
+
+
+def test_dead_letters_of_the_store_stage_can_be_listed(db, capsys):
+    assert main(["dlq", "list", "--duckdb", db, "--reason", "x", "--stage", "store"]) == 0
