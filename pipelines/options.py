@@ -37,6 +37,12 @@ from voc.transforms.parse_event import (
     PUBSUB_MAX_MESSAGE_BYTES,
     ParseLimits,
 )
+from voc.transforms.pseudonymize_ids import (
+    DEFAULT_KEY_FILE,
+    KEY_ENV,
+    PseudonymKeyError,
+    load_key,
+)
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
 # Runners that execute in this process, where the batched ack-after-commit source runs.
@@ -158,6 +164,14 @@ class VocOptions(PipelineOptions):
             "five years)",
         )
         group.add_argument(
+            "--pseudonym-key-file",
+            dest="pseudonym_key_file",
+            default=DEFAULT_KEY_FILE,
+            metavar="PATH",
+            help="key for pseudonymising identifiers that hold personal data (created with "
+            f"a random key if missing; {KEY_ENV} overrides it; default {DEFAULT_KEY_FILE})",
+        )
+        group.add_argument(
             "--progress-every",
             dest="progress_every",
             type=seconds,
@@ -181,6 +195,8 @@ class JobConfig:
     id_attribute: str | None = None
     stop_grace: float = 30.0
     parse_limits: ParseLimits = field(default_factory=ParseLimits)
+    # Read from VOC_PSEUDONYM_KEY or the key file; never printed.
+    pseudonym_key: bytes | None = field(default=None, repr=False)
 
 
 def subscription_path(project: str, name: str) -> str:
@@ -269,6 +285,11 @@ def validate(options: PipelineOptions) -> JobConfig:
     if problem is not None:
         raise ConfigError(f"--duckdb {voc.duckdb}: {problem}")
 
+    try:
+        pseudonym_key = load_key(voc.pseudonym_key_file)
+    except PseudonymKeyError as error:
+        raise ConfigError(f"--pseudonym-key-file: {error}") from None
+
     return JobConfig(
         runner=runner,
         project=project,
@@ -283,4 +304,5 @@ def validate(options: PipelineOptions) -> JobConfig:
             future_skew=timedelta(seconds=voc.event_time_skew),
             max_age=timedelta(days=voc.event_time_horizon_days),
         ),
+        pseudonym_key=pseudonym_key,
     )

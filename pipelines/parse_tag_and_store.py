@@ -32,17 +32,21 @@ class ParseTagAndStore(beam.PTransform):
         sink: beam.PTransform,
         taxonomy_path: str | None = None,
         limits: ParseLimits = DEFAULT_LIMITS,
+        pseudonym_key: bytes | None = None,
     ) -> None:
         super().__init__()
         self.sink = sink
         self.taxonomy_path = taxonomy_path
         self.limits = limits
+        self.pseudonym_key = pseudonym_key
 
     def expand(self, messages) -> dict[str, PCollection]:
         """Returns the named outputs (``events``, ``tagged``, ``parse_failures``,
         ``tag_failures``) for tests and for branches added after tagging."""
         parsed = messages | "ParseEvents" >> ParseEvents(self.limits)
-        tagged = parsed.events | "TagFeedback" >> TagFeedback(self.taxonomy_path)
+        tagged = parsed.events | "TagFeedback" >> TagFeedback(
+            self.taxonomy_path, self.pseudonym_key
+        )
         records = (
             tagged.tagged,
             parsed.dead_letters,

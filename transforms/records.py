@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import traceback
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -186,3 +187,9 @@ class TaggedEvent:
     causes: tuple[CauseMatch, ...]
     taxonomy_version: int
     redactions: int
+    # Identifier fields whose value looked personal, with the pseudonym stored instead.
+    pseudonyms: Mapping[str, str] = field(default_factory=dict)
+
+    def identifier(self, name: str) -> Any:
+        """An identifier field as the tables store it: its pseudonym, or its value."""
+        return self.pseudonyms.get(name, self.event.payload.get(name))

@@ -25,6 +25,7 @@ from apache_beam.metrics import Metrics
 
 from voc.transforms.match_root_causes import match_root_causes
 from voc.transforms.normalize_text import strip_invisible_controls
+from voc.transforms.pseudonymize_ids import pseudonymize_ids, shared_key
 from voc.transforms.records import (
     FeedbackEvent,
     TaggedEvent,
@@ -41,7 +42,10 @@ TEXT_FIELD = {"survey": "comment", "agent_note": "note"}
 SIGNAL_FIELDS = tuple(CAUSE_SIGNAL_FIELDS.values())
 
 
-def tag_event(event: FeedbackEvent, taxonomy: Taxonomy) -> TaggedEvent:
+def tag_event(
+    event: FeedbackEvent, taxonomy: Taxonomy, pseudonym_key: bytes | None = None
+) -> TaggedEvent:
+    """``pseudonym_key`` None: the process's key (environment or the default key file)."""
     raw_text = event.payload.get(TEXT_FIELD[event.event_type], "") or ""
     text, counts = redact_counts(strip_invisible_controls(raw_text))
     signals = {name: event.payload.get(name) for name in SIGNAL_FIELDS if name in event.payload}
@@ -52,6 +56,7 @@ def tag_event(event: FeedbackEvent, taxonomy: Taxonomy) -> TaggedEvent:
         causes=tuple(match_root_causes(text, taxonomy, signals)),
         taxonomy_version=taxonomy.version,
         redactions=sum(counts.values()),
+        pseudonyms=pseudonymize_ids(event.payload, pseudonym_key or shared_key(None)),
     )
 
 
@@ -74,18 +79,24 @@ class TagFeedbackFn(beam.DoFn):
 
     DEAD_LETTERS = "dead_letters"
 
-    def __init__(self, taxonomy_path: str | None = None) -> None:
+    def __init__(
+        self, taxonomy_path: str | None = None, pseudonym_key: bytes | None = None
+    ) -> None:
         self.taxonomy_path = taxonomy_path
+        # Read once where the graph is built and carried to every worker, so all of
+        # them pseudonymise alike; None: this process's key (environment or file).
+        self.pseudonym_key = pseudonym_key
         self.tagged = Metrics.counter("voc.tag", "tagged")
         self.failed = Metrics.counter("voc.tag", "failed")
         self.redacted = Metrics.counter("voc.tag", "pii_redacted")
 
     def setup(self) -> None:
         self.taxonomy = shared_taxonomy(self.taxonomy_path)
+        self.key = self.pseudonym_key or shared_key(None)
 
     def process(self, event: FeedbackEvent):
         try:
-            tagged = tag_event(event, self.taxonomy)
+            tagged = tag_event(event, self.taxonomy, self.key)
         except Exception as error:  # one poison message must not block the stream
             self.failed.inc()
             yield beam.pvalue.TaggedOutput(
@@ -101,11 +112,15 @@ class TagFeedbackFn(beam.DoFn):
 class TagFeedback(beam.PTransform):
     """Returns a DoOutputsTuple with ``tagged`` and ``dead_letters``."""
 
-    def __init__(self, taxonomy_path: str | None = None) -> None:
+    def __init__(
+        self, taxonomy_path: str | None = None, pseudonym_key: bytes | None = None
+    ) -> None:
         super().__init__()
         self.taxonomy_path = taxonomy_path
+        self.pseudonym_key = pseudonym_key
 
     def expand(self, events):
-        return events | "Tag" >> beam.ParDo(TagFeedbackFn(self.taxonomy_path)).with_outputs(
+        tag = TagFeedbackFn(self.taxonomy_path, self.pseudonym_key)
+        return events | "Tag" >> beam.ParDo(tag).with_outputs(
             TagFeedbackFn.DEAD_LETTERS, main="tagged"
         )

@@ -185,3 +185,18 @@ def test_parse_limits_come_from_the_flags():
 def test_the_message_size_limit_stays_within_what_pubsub_delivers(value):
     with pytest.raises(UsageError, match="--max-message-bytes"):
         run_parser().parse_args([f"--max-message-bytes={value}"])
+
+
+def test_a_bad_pseudonym_key_file_is_a_config_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("VOC_PSEUDONYM_KEY", raising=False)
+    bad = tmp_path / "key"
+    bad.write_text("not a key")
+    with pytest.raises(ConfigError, match=r"^--pseudonym-key-file: .*expected 32 to 128 hex"):
+        validate(PipelineOptions([f"--pseudonym-key-file={bad}"]))
+
+
+def test_the_pseudonym_key_is_read_once_and_never_printed(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOC_PSEUDONYM_KEY", "ab" * 16)
+    config = validate(PipelineOptions([]))
+    assert config.pseudonym_key == bytes.fromhex("ab" * 16)
+    assert "ab" * 16 not in repr(config)

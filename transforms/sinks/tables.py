@@ -59,7 +59,7 @@ def _fact_common(tagged: TaggedEvent, now: datetime) -> Row:
     event = tagged.event
     return {
         "event_id": event.event_id,
-        "interaction_id": event.interaction_id,
+        "interaction_id": tagged.identifier("interaction_id"),
         "channel": event.payload["channel"],
         "sentiment_score": tagged.sentiment.compound,
         "sentiment_label": tagged.sentiment.label,
@@ -82,7 +82,7 @@ def survey_rows(record: Record, now: datetime) -> list[Row]:
     return [
         _fact_common(record, now)
         | {
-            "customer_id": payload["customer_id"],
+            "customer_id": record.identifier("customer_id"),
             "submitted_at": record.event.event_time,
             "csat": payload.get("csat"),
             "nps": payload.get("nps"),
@@ -103,8 +103,8 @@ def note_rows(record: Record, now: datetime) -> list[Row]:
     return [
         _fact_common(record, now)
         | {
-            "agent_id": payload["agent_id"],
-            "team": payload["team"],
+            "agent_id": record.identifier("agent_id"),
+            "team": record.identifier("team"),
             "created_at": record.event.event_time,
             "handle_seconds": payload["handle_seconds"],
             "hold_seconds": payload["hold_seconds"],
@@ -127,7 +127,7 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
             {
                 "event_id": event.event_id,
                 "source": event.event_type,
-                "interaction_id": event.interaction_id,
+                "interaction_id": record.identifier("interaction_id"),
                 "event_time": event.event_time,
                 "cause_id": cause.cause_id,
                 "department": cause.department,
