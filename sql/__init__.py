@@ -57,24 +57,24 @@ class Macro(NamedTuple):
     sql: str  # the whole "create or replace macro" statement: a macro needs its parameters
 
 
-def macros() -> list[Macro]:
-    """Every table macro in sql/macros, by name; views may call them."""
+def _named_objects(purpose: str) -> list[tuple[str, str]]:
+    """(name, text) of every ``<name>.sql`` in one folder, by name."""
     found = []
-    for entry in folder("macros").iterdir():
+    for entry in folder(purpose).iterdir():
         match = _OBJECT_NAME.match(entry.name)
         if match:
-            found.append(Macro(match[1], entry.read_text(encoding="utf-8").strip()))
-    return sorted(found, key=lambda m: m.name)
+            found.append((match[1], entry.read_text(encoding="utf-8").strip()))
+    return sorted(found)
+
+
+def macros() -> list[Macro]:
+    """Every table macro in sql/macros, by name; views may call them."""
+    return [Macro(name, text) for name, text in _named_objects("macros")]
 
 
 def views() -> list[View]:
     """Every view in sql/views, by name (the creator resolves dependencies between them)."""
-    found = []
-    for entry in folder("views").iterdir():
-        match = _OBJECT_NAME.match(entry.name)
-        if match:
-            found.append(View(match[1], entry.read_text(encoding="utf-8").strip()))
-    return sorted(found, key=lambda v: v.name)
+    return [View(name, text) for name, text in _named_objects("views")]
 
 
 def query(name: str) -> str:
