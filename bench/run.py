@@ -303,7 +303,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
                timestamptz '2026-01-01' + to_seconds(i % 2592000),
                1 + i % 5, i % 11, 1 + i % 7, i % 3 = 0, 'comment ' || i, 'en',
                ((i * 7919) % 2001 - 1000) / 1000.0, {labels}[1 + i % 3], 1, null, null,
-               timestamptz '2026-02-01', null
+               timestamptz '2026-02-01', null, null
         from range(0, {events}, 2) t(i)
         """
     )
@@ -314,7 +314,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
                {channels}[1 + i % 5], timestamptz '2026-01-01' + to_seconds(i % 2592000),
                i % 1800, i % 900, i % 4, 'note ' || i,
                ((i * 104729) % 2001 - 1000) / 1000.0, {labels}[1 + (i // 3) % 3], 1,
-               null, null, timestamptz '2026-02-01'
+               null, null, timestamptz '2026-02-01', null
         from range(1, {events}, 2) t(i)
         """
     )
@@ -327,7 +327,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
                ((i * 7919) % 2001 - 1000) / 1000.0, {labels}[1 + i % 3], 1,
                timestamptz '2026-02-01',
                -- consecutive tags of an event never share a department here
-               true, case when e % 2 = 0 then 1 + e % 5 end
+               true, case when e % 2 = 0 then 1 + e % 5 end, null
         from (select i, i * 2 // 3 as e from range({tag_rows}) t(i))
         """
     )
