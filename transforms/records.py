@@ -11,7 +11,9 @@ they are pickled between bundles by the runner and compared in tests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +24,12 @@ from typing import Any
 REPLAY_ATTRIBUTE = "voc_replay_of"
 # Longest error text kept in a dead letter; the raw bytes are kept whole.
 MAX_ERROR_CHARS = 2000
+
+
+def payload_sha256(payload: Mapping[str, Any]) -> str:
+    """The payload's content hash, independent of key order and whitespace."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # -- as it arrived ------------------------------------------------------------
@@ -189,6 +197,12 @@ class TaggedEvent:
     redactions: int
     # Identifier fields whose value looked personal, with the pseudonym stored instead.
     pseudonyms: Mapping[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def payload_sha256(self) -> str:
+        """The payload's content hash (see :mod:`voc.transforms.sinks.event_identity`);
+        computed once, used by the fact row, every tag row and the conflict check."""
+        return payload_sha256(self.event.payload)
 
     def identifier(self, name: str) -> Any:
         """An identifier field as the tables store it: its pseudonym, or its value."""

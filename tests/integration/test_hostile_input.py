@@ -17,8 +17,13 @@ from voc.pipelines.dev.generate import generate_events
 from voc.pipelines.local_driver import run_job
 from voc.pipelines.ops.publish import publish_messages
 from voc.transforms.parse_event import REJECTION_REASONS, parse_message
-from voc.transforms.records import MAX_ERROR_CHARS, InvalidMessage, ReceivedMessage
-from voc.transforms.sinks.event_identity import FACT_TABLE, payload_sha256
+from voc.transforms.records import (
+    MAX_ERROR_CHARS,
+    InvalidMessage,
+    ReceivedMessage,
+    payload_sha256,
+)
+from voc.transforms.sinks.event_identity import FACT_TABLE
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,8 @@ one stays; nothing is overwritten.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from voc.transforms.records import InvalidMessage, TaggedEvent
 
@@ -38,18 +36,10 @@ class StoredVersion(NamedTuple):
     message_id: str | None
 
 
-def payload_sha256(payload: Mapping[str, Any]) -> str:
-    """The payload's content hash, independent of key order and whitespace."""
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def version_of(tagged: TaggedEvent) -> StoredVersion:
     event = tagged.event
     return StoredVersion(
-        FACT_TABLE[event.event_type],
-        payload_sha256(event.payload),
-        event.message.message_id or None,
+        FACT_TABLE[event.event_type], tagged.payload_sha256, event.message.message_id or None
     )
 
 

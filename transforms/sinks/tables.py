@@ -28,7 +28,6 @@ from typing import Any
 import pyarrow as pa
 
 from voc.transforms.records import DeadLetter, TaggedEvent
-from voc.transforms.sinks.event_identity import payload_sha256
 
 Record = TaggedEvent | DeadLetter
 Row = dict[str, Any]
@@ -67,7 +66,7 @@ def _fact_common(tagged: TaggedEvent, now: datetime) -> Row:
         "message_id": event.message.message_id or None,
         "published_at": event.message.publish_time,
         "ingested_at": now,
-        "payload_sha256": payload_sha256(event.payload),
+        "payload_sha256": tagged.payload_sha256,
     }
 
 
@@ -120,7 +119,6 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
     event = record.event
     csat = event.payload.get("csat") if event.event_type == "survey" else None
     seen_departments: set[str] = set()
-    content = payload_sha256(event.payload)
     rows = []
     for cause in record.causes:
         rows.append(
@@ -139,7 +137,7 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
                 # Lets department queries count events without count(distinct).
                 "first_for_department": cause.department not in seen_departments,
                 "csat": csat,
-                "payload_sha256": content,
+                "payload_sha256": record.payload_sha256,
             }
         )
         seen_departments.add(cause.department)
