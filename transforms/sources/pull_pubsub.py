@@ -85,6 +85,8 @@ class PullStats:
     # Pulls that raised (a deleted subscription, the service unreachable, ...).
     pull_failures: int = 0
     last_pull_error: str | None = None
+    # Committed messages whose acknowledgement failed (they come back, as no-ops).
+    ack_failures: int = 0
 
 
 class PullSession:
@@ -344,15 +346,32 @@ class PullSession:
     # -- acknowledging -----------------------------------------------------
 
     def acknowledge(self, handles: Iterable[AckHandle]) -> None:
-        """Acknowledge messages whose rows are committed. Call only after commit."""
+        """Acknowledge messages whose rows are committed. Call only after commit.
+
+        Best effort, like lease extension: the rows are committed, so an acknowledgement
+        that fails (the emulator restarted, the subscription was deleted, the service
+        is unreachable) only means Pub/Sub delivers those messages again, and the
+        sink's keys make that a no-op. Raising here would fail a bundle whose rows are
+        already stored, and after the runner's retries end the job.
+        """
         by_subscription: dict[str, list[str]] = {}
         for handle in handles:
             by_subscription.setdefault(handle.subscription, []).append(handle.ack_id)
         for subscription, ack_ids in by_subscription.items():
             for chunk in _chunks(ack_ids):
-                self.client.acknowledge(
-                    request={"subscription": subscription, "ack_ids": chunk}, timeout=60
-                )
+                try:
+                    self.client.acknowledge(
+                        request={"subscription": subscription, "ack_ids": chunk}, timeout=60
+                    )
+                except Exception as error:  # transport, NotFound, ... have no common base
+                    self.stats.ack_failures += len(chunk)
+                    _LOGGER.warning(
+                        "acknowledging %d committed messages on %s failed: %s; they will be "
+                        "delivered again and change nothing",
+                        len(chunk),
+                        subscription,
+                        first_line(error, 300),
+                    )
             with self._lock:
                 self._outstanding.get(subscription, set()).difference_update(ack_ids)
                 self.stats.acknowledged += len(ack_ids)

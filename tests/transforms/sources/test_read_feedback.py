@@ -127,3 +127,19 @@ def test_pipeline_drains_and_finishes_by_itself(pubsub_topology, session):
     assert pulled.outstanding == 0
     bundle = metrics["distributions"][0].committed
     assert bundle.max > 100, "bundles must be larger than one Pub/Sub pull"
+
+
+def test_a_failed_acknowledgement_after_commit_is_logged_not_raised(
+    pubsub_topology, session, caplog
+):
+    """The rows are committed; an acknowledgement the service refuses only means a
+    redelivery (a no-op for the keyed sink), so it must not fail the bundle."""
+    publish(pubsub_topology, "surveys", 5)
+    pulling = session(max_batch=5)
+    messages = drain(pulling, 5)
+    pubsub_v1.SubscriberClient().delete_subscription(
+        request={"subscription": pubsub_topology.subscriptions["surveys"]}
+    )
+    pulling.acknowledge([m.ack for m in messages])
+    assert pulling.outstanding == 0 and pulling.stats.ack_failures == 5
+    assert "they will be delivered again" in caplog.text
