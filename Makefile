@@ -39,12 +39,16 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
-# kill -9 the job mid-stream, restart it, drain; the tables must be exactly once.
-# CHAOS_EVENTS (default 20000) and CHAOS_KILLS (default 3) override.
+# kill -9 the job mid-stream and restart it, kill -9 the emulator under the running job,
+# publish hostile messages; drain; the tables must be exactly once. CHAOS_EVENTS (default
+# 20000), CHAOS_KILLS (3), CHAOS_EMULATOR_RESTARTS (1) and CHAOS_HOSTILE (20) override.
 CHAOS_EVENTS ?= 20000
 CHAOS_KILLS  ?= 3
+CHAOS_EMULATOR_RESTARTS ?= 1
+CHAOS_HOSTILE ?= 20
 chaos: $(STAMP)
-	$(BIN)/python -m voc.pipelines.dev.chaos --events $(CHAOS_EVENTS) --kills $(CHAOS_KILLS)
+	$(BIN)/python -m voc.pipelines.dev.chaos --events $(CHAOS_EVENTS) --kills $(CHAOS_KILLS) \
+	  --emulator-restarts $(CHAOS_EMULATOR_RESTARTS) --hostile $(CHAOS_HOSTILE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -169,6 +169,36 @@ def stop_emulator(state_dir: Path = DEFAULT_STATE_DIR) -> EmulatorState | None:
     return state
 
 
+def crash_and_restart_emulator(
+    state_dir: Path = DEFAULT_STATE_DIR, down_seconds: float = 0.0, timeout: float = 90.0
+) -> EmulatorState:
+    """``kill -9`` the recorded emulator and start it again on the same host:port.
+
+    For fault tests: SIGKILL of the whole process group, no grace, as a crash or an
+    OOM kill would do, then a new emulator where clients already point, so a job
+    that keeps its ``PUBSUB_EMULATOR_HOST`` can reconnect by itself. The new one is
+    empty: the emulator keeps topics, subscriptions and messages in memory only
+    (its ``--data-dir`` receives nothing but an ``env.yaml``, crash or clean stop
+    alike), so the caller provisions again and re-publishes what it needs.
+    """
+    state_dir = Path(state_dir).resolve()
+    state = read_state(state_dir)
+    if state is None:
+        raise EmulatorError(f"no emulator is recorded in {state_dir}")
+    with suppress(ProcessLookupError):
+        os.killpg(state.pid, signal.SIGKILL)
+    # Reap it if it is our child, so its pid is free and start_emulator sees it gone.
+    with suppress(ChildProcessError):
+        os.waitpid(state.pid, 0)
+    deadline = time.monotonic() + timeout
+    while _port_open(state.host, state.port):
+        if time.monotonic() > deadline:
+            raise EmulatorError(f"{state.address} still accepts connections after SIGKILL")
+        time.sleep(0.05)
+    time.sleep(down_seconds)
+    return start_emulator(state_dir, state.project, port=state.port, timeout=timeout)
+
+
 def write_state(state_dir: Path, state: EmulatorState) -> None:
     path = Path(state_dir) / "state.json"
     path.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
