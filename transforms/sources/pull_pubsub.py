@@ -63,6 +63,10 @@ _ACK_REQUEST_MAX = 1000
 
 # The emulator and Pub/Sub both cap one pull; asking for more is harmless.
 _PULL_REQUEST_MAX = 1000
+# What one pull response may hold, about: with no receive limit on the channel, 1,000
+# messages of up to 10 MB each would be 10 GB in one response. After large messages
+# the next pull asks for fewer (messages_per_pull).
+PULL_RESPONSE_BUDGET_BYTES = 64 * 1024 * 1024
 
 # Pulls are non-blocking on purpose (see _pull_once); the client warns on every
 # call that the flag is deprecated, which would flood the logs of an idle job.
@@ -128,6 +132,8 @@ class PullSession:
         self._finished = threading.Event()
         self._client = None
         self._next_subscription = 0
+        # subscription -> the largest message size lately seen on it, in bytes.
+        self._largest_message: dict[str, int] = {}
         self._lease_thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------
@@ -308,10 +314,11 @@ class PullSession:
             self.stats.last_pull_error = line
 
     def _pull_once(self, subscription: str, max_messages: int) -> list[ReceivedMessage]:
+        largest = self._largest_message.get(subscription, 0)
         response = self.client.pull(
             request={
                 "subscription": subscription,
-                "max_messages": min(max_messages, _PULL_REQUEST_MAX),
+                "max_messages": messages_per_pull(max_messages, largest),
                 # Never block: the runner calls again, and a blocking pull would
                 # delay stop requests by the server's wait time.
                 "return_immediately": True,
@@ -341,6 +348,10 @@ class PullSession:
                     )
                 )
             self.stats.pulled += len(messages)
+        # Remember the largest recent message, letting the estimate decay so one large
+        # message does not slow the subscription down for good.
+        newest = max((len(m.data) for m in messages), default=0)
+        self._largest_message[subscription] = max(newest, largest // 2)
         return messages
 
     # -- acknowledging -----------------------------------------------------
@@ -439,6 +450,13 @@ class PullSession:
             with self._lock:
                 snapshot = {s: list(ids) for s, ids in self._outstanding.items() if ids}
             self._set_deadlines(snapshot, self.ack_extension_seconds)
+
+
+def messages_per_pull(room: int, largest_bytes: int) -> int:
+    """How many messages to ask one pull for: as many as there is room for, but no more
+    than PULL_RESPONSE_BUDGET_BYTES of messages as large as the largest lately seen."""
+    fitting = PULL_RESPONSE_BUDGET_BYTES // max(largest_bytes, 1)
+    return max(1, min(room, _PULL_REQUEST_MAX, fitting))
 
 
 def _chunks(ack_ids: list[str]) -> Iterator[list[str]]:

@@ -12,8 +12,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from google.cloud import pubsub_v1
 
 from voc.transforms.sources.pull_pubsub import (
+    PULL_RESPONSE_BUDGET_BYTES,
     PullSession,
     acknowledge_committed,
+    messages_per_pull,
     register_session,
     unregister_session,
 )
@@ -143,3 +145,30 @@ def test_a_failed_acknowledgement_after_commit_is_logged_not_raised(
     pulling.acknowledge([m.ack for m in messages])
     assert pulling.outstanding == 0 and pulling.stats.ack_failures == 5
     assert "they will be delivered again" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("room", "largest", "expected"),
+    [
+        (5000, 0, 1000),  # nothing seen yet: Pub/Sub's own maximum
+        (300, 2_000, 300),  # small messages: as many as there is room for
+        (5000, 9_990_000, 6),  # near Pub/Sub's 10 MB limit: ~64 MiB per response
+        (5000, 100_000_000, 1),  # always at least one
+    ],
+)
+def test_a_pull_asks_for_fewer_messages_after_large_ones(room, largest, expected):
+    assert messages_per_pull(room, largest) == expected
+    assert messages_per_pull(room, largest) * max(largest, 1) <= max(
+        PULL_RESPONSE_BUDGET_BYTES, largest
+    )
+
+
+def test_large_messages_are_pulled_in_small_responses(pubsub_topology, session):
+    publisher = pubsub_v1.PublisherClient()
+    path = publisher.topic_path(pubsub_topology.project, pubsub_topology.topics["surveys"])
+    for _ in range(3):
+        publisher.publish(path, b"x" * 6_000_000).result(timeout=60)
+    publish(pubsub_topology, "surveys", 20)
+    pulling = session(max_batch=100)
+    got = drain(pulling, 23, timeout=60)
+    assert sorted(len(m.data) for m in got)[-3:] == [6_000_000] * 3 and len(got) == 23
