@@ -9,22 +9,35 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
 
+from tests import small_filesystem
 from voc.pipelines.dev.emulator import EmulatorState, provision, running_emulator
 
 PROJECT = "voc-test"
 
-# Name the runner: the default DirectRunner first tries to download Prism, which
-# fails offline and costs seconds per pipeline before it falls back.
-TestPipeline.pytest_test_pipeline_options = "--runner=BundleBasedDirectRunner"
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config) -> None:
+    # Not root: a user and mount namespace of the run's own, for the disk-full tests'
+    # tmpfs (tests/small_filesystem.py). First, while the process has a single thread.
+    small_filesystem.enter_own_namespaces()
+
+    # A fixed pseudonym key for the run and the jobs it starts, so no test writes a key
+    # file into the checkout (one created by another user could not be read).
+    os.environ.setdefault("VOC_PSEUDONYM_KEY", "5eed" * 8)
+
+    # Imported only now: it starts threads (numpy's).
+    from apache_beam.testing.test_pipeline import TestPipeline
+
+    # Name the runner: the default DirectRunner first tries to download Prism, which
+    # fails offline and costs seconds per pipeline before it falls back.
+    TestPipeline.pytest_test_pipeline_options = "--runner=BundleBasedDirectRunner"
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +74,10 @@ def pubsub_topology(pubsub_emulator) -> Topology:
 
 @dataclass
 class SmallDisk:
-    """A real, tiny filesystem (tmpfs) that a test can fill up and free again."""
+    """A real, tiny filesystem (tmpfs) that a test can fill up and free again.
+
+    The test process and the programs it starts see it at ``path`` alike.
+    """
 
     path: Path
 
@@ -86,21 +102,19 @@ class SmallDisk:
 
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[SmallDisk]:
-    """A 32 MiB tmpfs of the test's own; mounting one needs root, as in CI.
+    """A 32 MiB tmpfs of the test's own, as root or not (see tests/small_filesystem.py).
 
     A real full disk, not a patched write(): what matters is how DuckDB itself
-    fails and recovers when the kernel says ENOSPC.
+    fails and recovers when the kernel says ENOSPC. Where no tmpfs can be
+    mounted, the test fails and says what is missing.
     """
     mount_point = tmp_path / "small-disk"
     mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.fail(f"the disk-full tests mount a tmpfs and need root: {mounted.stderr.strip()}")
+    try:
+        small_filesystem.mount_tmpfs(mount_point, size_mib=32)
+    except small_filesystem.SmallFilesystemUnavailable as missing:
+        pytest.fail(str(missing))
     try:
         yield SmallDisk(mount_point)
     finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+        small_filesystem.unmount(mount_point)
