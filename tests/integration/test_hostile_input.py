@@ -125,8 +125,8 @@ def test_fuzzed_messages_end_as_one_fact_or_one_dead_letter_each(pubsub_topology
 def hostile(seed: int) -> list[tuple[bytes, dict[str, str]]]:
     """The cases a tester found, on real generated events: sizes up to Pub/Sub's limit,
     reused ids, implausible and disagreeing times, control characters in ids, PII in
-    ids, and display controls in text."""
-    generated, _ = generate_events(120, seed=seed, malformed_rate=0.0, duplicate_rate=0.0)
+    ids, and display controls in text: ~300 messages."""
+    generated, _ = generate_events(260, seed=seed, malformed_rate=0.0, duplicate_rate=0.0)
     out = []
     for n, message in enumerate(generated):
         payload, attributes = json.loads(message.data), dict(message.attributes)
