@@ -30,14 +30,21 @@ import pyarrow as pa
 from voc.transforms.records import REPLAY_ATTRIBUTE, TaggedEvent, to_dead_letter
 from voc.transforms.sinks.duckdb_schema import prepare
 from voc.transforms.sinks.event_identity import (
-    FACT_TABLE,
     STORE_STAGE,
     StoredVersion,
     conflict_error,
     find_conflicts,
     version_of,
 )
-from voc.transforms.sinks.tables import DEAD_LETTERS, TABLES, Record, Row, Table, dead_letter_rows
+from voc.transforms.sinks.tables import (
+    DEAD_LETTERS,
+    FACT_TABLE,
+    TABLES,
+    Record,
+    Row,
+    Table,
+    dead_letter_rows,
+)
 
 # -- pure: records -> rows ----------------------------------------------------
 
@@ -70,17 +77,24 @@ def rows_to_write(
     dead letter for each of those."""
     if not conflicts:
         return batch.rows
-    losing = {(tagged.event.event_id, version_of(tagged)) for tagged, _ in conflicts}
-    losing_keys = {(event_id, v.table, v.payload_sha256) for event_id, v in losing}
+    losing = set()
+    for tagged, _ in conflicts:
+        version = version_of(tagged)
+        losing.add((tagged.event.event_id, version.table, version.payload_sha256))
     rows = {}
     for table in TABLES:
         kept = batch.rows.get(table.name, [])
         if table.holds_events or table.only_for_new_events:
-            kept = [row for row in kept if _version_key(table, row) not in losing_keys]
+            kept = [row for row in kept if _version_key(table, row) not in losing]
         rows[table.name] = kept
-    for tagged, first in conflicts:
-        dead = to_dead_letter(tagged.event.message, STORE_STAGE, conflict_error(tagged, first))
-        rows[DEAD_LETTERS.name] = [*rows[DEAD_LETTERS.name], *dead_letter_rows(dead, batch.now)]
+    rows[DEAD_LETTERS.name] = rows[DEAD_LETTERS.name] + [
+        row
+        for tagged, first in conflicts
+        for row in dead_letter_rows(
+            to_dead_letter(tagged.event.message, STORE_STAGE, conflict_error(tagged, first)),
+            batch.now,
+        )
+    ]
     return rows
 
 

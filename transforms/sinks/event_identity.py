@@ -20,12 +20,11 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from voc.transforms.records import InvalidMessage, TaggedEvent
+from voc.transforms.sinks.tables import FACT_TABLE
 
 CONFLICT_REASON = "conflicting_duplicate"
 # The stage of dead letters made by the sink itself (parse and tag are the others).
 STORE_STAGE = "store"
-# Which fact table holds each event type (the sink's registry names the tables).
-FACT_TABLE = {"survey": "surveys", "agent_note": "agent_notes"}
 
 
 class StoredVersion(NamedTuple):

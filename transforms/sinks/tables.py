@@ -47,8 +47,13 @@ class Table:
     only_for_new_events: bool = False
     # "do update set ..." for a key that exists; None: a known key is ignored.
     on_conflict: str | None = None
-    # A fact table: its new keys are the events the same transaction stores.
-    holds_events: bool = False
+    # A fact table holds the events of this type; its new keys are the events the
+    # same transaction stores. None for other tables.
+    event_type: str | None = None
+
+    @property
+    def holds_events(self) -> bool:
+        return self.event_type is not None
 
 
 # -- rows of one record --------------------------------------------------------
@@ -197,7 +202,7 @@ SURVEYS = Table(
     ),
     key=("event_id",),
     rows=survey_rows,
-    holds_events=True,
+    event_type="survey",
 )
 
 AGENT_NOTES = Table(
@@ -216,7 +221,7 @@ AGENT_NOTES = Table(
     ),
     key=("event_id",),
     rows=note_rows,
-    holds_events=True,
+    event_type="agent_note",
 )
 
 FEEDBACK_TAGS = Table(
@@ -272,3 +277,5 @@ DEAD_LETTERS = Table(
 
 # In write order: fact tables before the rows derived from their events.
 TABLES: tuple[Table, ...] = (SURVEYS, AGENT_NOTES, FEEDBACK_TAGS, DEAD_LETTERS)
+# Which fact table holds each event type.
+FACT_TABLE = {table.event_type: table.name for table in TABLES if table.event_type}
