@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import errno
 import logging
-import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import duckdb
 
+from voc.transforms.backoff import Backoff
 from voc.transforms.error_text import first_line
 
 _LOGGER = logging.getLogger("voc.sink")
@@ -53,19 +52,8 @@ def sink_unavailable_in(error: BaseException | None) -> SinkUnavailable | None:
     return None
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential delays with jitter, so several writers do not retry in step."""
-
-    first: float = 0.5
-    factor: float = 2.0
-    cap: float = 30.0
-    jitter: float = 0.2
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        base = min(self.cap, self.first * self.factor**attempt)
-        spread = base * self.jitter
-        return max(0.0, base + (rng or random).uniform(-spread, spread))
+# 0.5 s doubling to 30 s: a locked file or a full disk takes a person to clear.
+SINK_BACKOFF = Backoff()
 
 
 def transient_reason(error: BaseException) -> str | None:
@@ -95,7 +83,7 @@ def retry_transient(
     *,
     what: str,
     give_up: Callable[[], bool] = lambda: False,
-    backoff: Backoff = Backoff(),
+    backoff: Backoff = SINK_BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] | None = None,
 ) -> T:

@@ -35,7 +35,9 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from typing import NamedTuple
 
+from voc.transforms.backoff import Backoff
 from voc.transforms.error_text import first_line
 from voc.transforms.records import AckHandle, ReceivedMessage
 from voc.transforms.sources.pubsub_client import subscriber_client
@@ -47,11 +49,10 @@ _LOGGER = logging.getLogger(__name__)
 # before Pub/Sub delivers them again (they are extended every third of it).
 LEASE_SECONDS = 10
 
-# After a pull fails, that subscription waits this long before the next try,
-# doubling per failure in a row up to the cap, so a broken subscription costs a
-# request every few seconds instead of a spinning core.
-PULL_RETRY_FIRST_SECONDS = 0.2
-PULL_RETRY_CAP_SECONDS = 5.0
+# After a pull fails, that subscription waits 0.2 s before the next try, doubling
+# per failure in a row up to 5 s, so a broken subscription costs a request every few
+# seconds instead of a spinning core.
+PULL_RETRY = Backoff(first=0.2, cap=5.0)
 # A failing subscription is logged on its first failure, then at most this often.
 PULL_FAILURE_LOG_EVERY_SECONDS = 30.0
 # Beyond --stop-grace, how long a stopping job still waits for in-flight messages
@@ -93,6 +94,15 @@ class PullStats:
     ack_failures: int = 0
 
 
+class _PullFailures(NamedTuple):
+    """A subscription's current run of failed pulls."""
+
+    since: float  # when the run began
+    count: int  # failures in a row
+    retry_at: float  # earliest next try
+    logged_at: float  # when it was last logged
+
+
 class PullSession:
     """Process-wide state of one batched, ack-after-commit Pub/Sub read."""
 
@@ -121,9 +131,8 @@ class PullSession:
         self.stats = PullStats()
         # Why the read ended without everything in flight acknowledged, or None.
         self.failure: str | None = None
-        # subscription -> (when its current run of failed pulls began, failures in a
-        # row, earliest next try, when it was last logged).
-        self._failing: dict[str, tuple[float, int, float, float]] = {}
+        # subscription -> its current run of failed pulls.
+        self._failing: dict[str, _PullFailures] = {}
         self._lock = threading.Lock()
         # subscription -> ack ids pulled but not yet acknowledged.
         self._outstanding: dict[str, set[str]] = {s: set() for s in self.subscriptions}
@@ -187,7 +196,7 @@ class PullSession:
         """How long the longest current run of failed pulls of one subscription lasts."""
         now = time.monotonic()
         with self._lock:
-            return max((now - since for since, *_ in self._failing.values()), default=0.0)
+            return max((now - f.since for f in self._failing.values()), default=0.0)
 
     def should_finish(self) -> bool:
         """True once the read may end: stop was asked (or the idle limit passed)
@@ -200,11 +209,12 @@ class PullSession:
         Pub/Sub delivers it again to the next run, and the read ends.
         """
         if self.stop_when_idle_seconds is not None and not self.stop_requested:
+            failing_for = self.failing_for()
             if self.idle_for() >= self.stop_when_idle_seconds:
                 self.request_stop()
-            elif self.failing_for() >= self.stop_when_idle_seconds:
+            elif failing_for >= self.stop_when_idle_seconds:
                 self.failure = (
-                    f"pulls kept failing for {self.failing_for():.0f} s "
+                    f"pulls kept failing for {failing_for:.0f} s "
                     f"({self.stats.last_pull_error}); messages may still be waiting"
                 )
                 self.request_stop()
@@ -275,7 +285,7 @@ class PullSession:
         now = time.monotonic()
         with self._lock:
             failing = self._failing.get(subscription)
-        if failing is not None and now < failing[2]:
+        if failing is not None and now < failing.retry_at:
             return None
         try:
             received = self._pull_once(subscription, room)
@@ -285,7 +295,7 @@ class PullSession:
         if failing is not None:
             with self._lock:
                 self._failing.pop(subscription, None)
-            _LOGGER.warning("pulling %s works again after %d failures", subscription, failing[1])
+            _LOGGER.warning("pulling %s works again after %d failures", subscription, failing.count)
         return received
 
     def _pull_failed(
@@ -293,11 +303,11 @@ class PullSession:
         subscription: str,
         error: Exception,
         now: float,
-        failing: tuple[float, int, float, float] | None,
+        failing: _PullFailures | None,
     ) -> None:
-        since, count, _, logged_at = failing or (now, 0, now, float("-inf"))
+        since, count, _, logged_at = failing or _PullFailures(now, 0, now, float("-inf"))
         count += 1
-        retry_in = min(PULL_RETRY_CAP_SECONDS, PULL_RETRY_FIRST_SECONDS * 2 ** (count - 1))
+        retry_in = PULL_RETRY.delay(count - 1)
         line = first_line(error, 300)
         if now - logged_at >= PULL_FAILURE_LOG_EVERY_SECONDS:
             _LOGGER.warning(
@@ -309,7 +319,7 @@ class PullSession:
             )
             logged_at = now
         with self._lock:
-            self._failing[subscription] = (since, count, now + retry_in, logged_at)
+            self._failing[subscription] = _PullFailures(since, count, now + retry_in, logged_at)
             self.stats.pull_failures += 1
             self.stats.last_pull_error = line
 
