@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from voc.pipelines.cli.common import EXIT_FAILED
 from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
 from voc.pipelines.streaming import build_pipeline
 from voc.transforms.error_text import first_line
@@ -32,9 +33,6 @@ from voc.transforms.sources.pull_pubsub import (
     register_session,
     unregister_session,
 )
-
-# The exit code of a job that stopped with work unacknowledged (the CLI's EXIT_FAILED).
-EXIT_FAILED = 1
 
 
 class JobFailed(RuntimeError):
