@@ -16,7 +16,7 @@ from tests.integration.test_streaming_job import job_options
 from voc.pipelines.dev.generate import generate_events
 from voc.pipelines.local_driver import run_job
 from voc.pipelines.ops.publish import publish_messages
-from voc.transforms.parse_event import REJECTION_REASONS, parse_message
+from voc.transforms.parse_event import EVENT_TIME_FIELD, REJECTION_REASONS, parse_message
 from voc.transforms.records import (
     MAX_ERROR_CHARS,
     InvalidMessage,
@@ -24,6 +24,7 @@ from voc.transforms.records import (
     payload_sha256,
 )
 from voc.transforms.sinks.event_identity import FACT_TABLE
+from voc.transforms.tag_feedback import TEXT_FIELD
 
 pytestmark = pytest.mark.integration
 
@@ -130,8 +131,8 @@ def hostile(seed: int) -> list[tuple[bytes, dict[str, str]]]:
     out = []
     for n, message in enumerate(generated):
         payload, attributes = json.loads(message.data), dict(message.attributes)
-        time_field = "submitted_at" if attributes["event_type"] == "survey" else "created_at"
-        text_field = "comment" if attributes["event_type"] == "survey" else "note"
+        time_field = EVENT_TIME_FIELD[attributes["event_type"]]
+        text_field = TEXT_FIELD[attributes["event_type"]]
         case = n % 8
         if case == 1:
             payload[time_field] = attributes["event_time"] = "9999-12-31T23:59:59Z"
