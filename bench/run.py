@@ -327,7 +327,8 @@ def build_query_db(path: Path, tag_rows: int) -> None:
                ((i * 7919) % 2001 - 1000) / 1000.0, {labels}[1 + i % 3], 1,
                timestamptz '2026-02-01',
                -- consecutive tags of an event never share a department here
-               true, case when e % 2 = 0 then 1 + e % 5 end, null
+               true, case when e % 2 = 0 then 1 + e % 5 end, null,
+               null, 'cause_' || (i % 16) || '/phrase/1', 0, 8, 0.9, '[]', '1.0.0', 'bench'
         from (select i, i * 2 // 3 as e from range({tag_rows}) t(i))
         """
     )

@@ -43,6 +43,7 @@ from voc.transforms.pseudonymize_ids import (
     PseudonymKeyError,
     load_key,
 )
+from voc.transforms.taxonomy import PACK_PREFIX
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
 # Runners that execute in this process, where the batched ack-after-commit source runs.
@@ -65,7 +66,14 @@ class VocOptions(PipelineOptions):
         group.add_argument(
             "--taxonomy",
             default=None,
-            help="root-cause taxonomy YAML (default: the packaged schemas/tagging/taxonomy.yaml)",
+            help="root-cause taxonomy YAML (default: the generic pack)",
+        )
+        group.add_argument(
+            "--taxonomy-pack",
+            dest="taxonomy_pack",
+            default=None,
+            help="a shipped industry pack instead of a file: generic, retail, saas, telecom, "
+            "travel, banking, utilities",
         )
         group.add_argument(
             "--surveys-subscription",
@@ -243,17 +251,27 @@ def check_flags(argv: list[str]) -> None:
         raise ConfigError(f"unknown option {unknown[0].split('=')[0]} (see 'voc run --help')")
 
 
-def check_taxonomy(path: str | None) -> None:
+def taxonomy_reference(path: str | None, pack: str | None) -> str | None:
+    """What the job carries to name its taxonomy: a file path, ``pack:NAME``, or None
+    (the default pack); refused when both flags are given."""
+    if path is not None and pack is not None:
+        raise ConfigError("--taxonomy and --taxonomy-pack are alternatives; give one")
+    return f"{PACK_PREFIX}{pack}" if pack is not None else path
+
+
+def check_taxonomy(reference: str | None) -> None:
     """Load (and cache) the taxonomy now, so a bad file fails before any work starts."""
     from voc.transforms.tag_feedback import shared_taxonomy
     from voc.transforms.taxonomy import TaxonomyError
 
-    if path is not None and not Path(path).is_file():
-        raise ConfigError(f"--taxonomy {path}: no such file")
+    is_pack = reference is not None and reference.startswith(PACK_PREFIX)
+    if reference is not None and not is_pack and not Path(reference).is_file():
+        raise ConfigError(f"--taxonomy {reference}: no such file")
     try:
-        shared_taxonomy(path)
+        shared_taxonomy(reference)
     except TaxonomyError as error:
-        raise ConfigError(str(error)) from None
+        flag = "--taxonomy-pack" if is_pack else "--taxonomy"
+        raise ConfigError(f"{flag}: {error}") from None
 
 
 def validate(options: PipelineOptions) -> JobConfig:
@@ -279,7 +297,8 @@ def validate(options: PipelineOptions) -> JobConfig:
     surveys = _subscription(project, "--surveys-subscription", voc.surveys_subscription)
     notes = _subscription(project, "--notes-subscription", voc.notes_subscription)
 
-    check_taxonomy(voc.taxonomy)
+    taxonomy = taxonomy_reference(voc.taxonomy, voc.taxonomy_pack)
+    check_taxonomy(taxonomy)
 
     problem = output_file_problem(voc.duckdb)
     if problem is not None:
@@ -295,7 +314,7 @@ def validate(options: PipelineOptions) -> JobConfig:
         project=project,
         subscriptions=(surveys, notes),
         duckdb=str(Path(voc.duckdb)),
-        taxonomy=voc.taxonomy,
+        taxonomy=taxonomy,
         batched=batched,
         id_attribute=(voc.id_attribute or None) if runner not in IN_PROCESS_RUNNERS else None,
         stop_grace=voc.stop_grace,

@@ -173,16 +173,36 @@ class SentimentScore:
 
 
 @dataclass(frozen=True)
-class CauseMatch:
-    """A cause found in one text, with the words (or number) that justify it.
+class Evidence:
+    """One rule that fired, and where: the stored (redacted) text's characters
+    ``start:end`` (-1 for a note's numeric signal, which is not in the text)."""
 
-    The evidence is kept so that analysts can audit a tag without rereading the
-    whole comment, and so that bad patterns are easy to spot in the output.
+    rule_id: str
+    start: int
+    end: int
+    confidence: float
+    text: str  # the matched words, or "hold_seconds=900" for a signal
+
+
+@dataclass(frozen=True)
+class CauseMatch:
+    """A cause found in one text, with the evidence that justifies it.
+
+    Evidence is kept so that a tag can always be explained (which rule, which words)
+    and re-tagging after a taxonomy edit can be diffed; ``evidence`` is the short
+    human-readable form, ``spans`` every rule that fired, strongest first.
     """
 
     cause_id: str
     department: str
     evidence: str
+    sub_cause_id: str = ""
+    confidence: float = 1.0
+    spans: tuple[Evidence, ...] = ()
+
+    @property
+    def rule_id(self) -> str:
+        return self.spans[0].rule_id if self.spans else ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +215,9 @@ class TaggedEvent:
     causes: tuple[CauseMatch, ...]
     taxonomy_version: int
     redactions: int
+    # The taxonomy's human release number and content hash (see Taxonomy).
+    taxonomy_release: str = ""
+    taxonomy_hash: str = ""
     # Identifier fields whose value looked personal, with the pseudonym stored instead.
     pseudonyms: Mapping[str, str] = field(default_factory=dict)
 

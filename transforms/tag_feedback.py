@@ -33,8 +33,8 @@ from voc.transforms.records import (
 )
 from voc.transforms.redact_pii import redact_counts
 from voc.transforms.score_sentiment import score_sentiment
+from voc.transforms.taxonomy import PACK_PREFIX, Taxonomy, load_taxonomy_reference
 from voc.transforms.taxonomy import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
-from voc.transforms.taxonomy import Taxonomy, load_taxonomy
 
 # Which payload field holds each event type's free text.
 TEXT_FIELD = {"survey": "comment", "agent_note": "note"}
@@ -56,6 +56,8 @@ def tag_event(
         causes=tuple(match_root_causes(text, taxonomy, signals)),
         taxonomy_version=taxonomy.version,
         redactions=sum(counts.values()),
+        taxonomy_release=taxonomy.release,
+        taxonomy_hash=taxonomy.content_hash,
         pseudonyms=pseudonymize_ids(event.payload, pseudonym_key or shared_key(None)),
     )
 
@@ -64,13 +66,16 @@ _TAXONOMIES: dict[str, Taxonomy] = {}
 _TAXONOMIES_LOCK = threading.Lock()
 
 
-def shared_taxonomy(path: str | None) -> Taxonomy:
-    """One parsed taxonomy per file per process."""
-    key = str(Path(path).resolve()) if path else ""
+def shared_taxonomy(reference: str | None) -> Taxonomy:
+    """One compiled taxonomy per file (or ``pack:NAME``) per process."""
+    if reference and not reference.startswith(PACK_PREFIX):
+        key = str(Path(reference).resolve())
+    else:
+        key = reference or ""
     with _TAXONOMIES_LOCK:
         taxonomy = _TAXONOMIES.get(key)
         if taxonomy is None:
-            taxonomy = _TAXONOMIES[key] = load_taxonomy(path)
+            taxonomy = _TAXONOMIES[key] = load_taxonomy_reference(reference)
     return taxonomy
 
 

@@ -1,30 +1,57 @@
-"""The root-cause taxonomy: causes, the departments that own them, and loading it from YAML.
+"""The root-cause taxonomy: causes in two levels, the departments that own them, and
+the compiled rules that recognise them.
 
-The taxonomy is a routing file edited by hand, and a mistake in it fails silently:
-feedback goes to the wrong team or to nobody, and nobody notices for weeks. So it is
-validated completely and strictly when it is read (unknown keys, duplicate keys,
-unknown departments or signals, patterns that match empty text are all errors), and
-every problem is reported in one line naming the file and the fault.
+A taxonomy is a routing file owned by department owners and analysts, and a mistake
+in it fails silently: feedback goes to the wrong team or to nobody. So a file is
+validated completely when it is read, and every problem is one line naming file,
+line and field (voc.transforms.taxonomy_file collects them); ``voc taxonomy check``
+prints them all.
 
-A Taxonomy also carries what matching needs precomputed: the prefilter's index of
-its patterns (voc.transforms.pattern_prefilter), the route of every cause, and its
-signal thresholds. voc.transforms.match_root_causes does the matching.
+Two formats are read. Version 2, written in plain words (phrases, concepts, near,
+numbers; regex only as an escape hatch), is what the shipped packs use. Version 1,
+a list of Python regular expressions per cause, is still read so that existing
+files keep working; its patterns become regex rules.
+
+Every tag names the taxonomy it came from by a human release number and a content
+hash of the resolved file, so re-tagging after an edit can be diffed.
 """
 
 from __future__ import annotations
 
-import importlib.resources
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from voc.transforms.pattern_prefilter import PatternIndex, build_index
+from voc.transforms.cause_rules import (
+    CONCEPT_RE,
+    DEFAULT_NEAR_WINDOW,
+    KIND_CONFIDENCE,
+    Phrase,
+    Rule,
+    RuleError,
+    compile_phrase,
+    parse_number_test,
+)
+from voc.transforms.feedback_tokens import BUILTIN_ABBREVIATIONS, Vocabulary, tokenize
+from voc.transforms.taxonomy_file import (
+    Located,
+    LocatedDict,
+    LocatedList,
+    Problems,
+    available_packs,
+    read_pack,
+    read_taxonomy_text,
+    resolve_extends,
+)
 
 __all__ = [
+    "DEFAULT_PACK",
+    "END",
+    "PACK_PREFIX",
     "SIGNAL_FIELDS",
     "TAXONOMY_VERSION",
     "TRIAGE_DEPARTMENT",
@@ -32,285 +59,674 @@ __all__ = [
     "Cause",
     "Taxonomy",
     "TaxonomyError",
+    "available_packs",
+    "check_taxonomy",
     "load_taxonomy",
+    "load_taxonomy_reference",
     "parse_taxonomy",
 ]
 
-# Feedback that matches no cause is still a customer telling us something went wrong
-# (or right); dropping it would hide exactly the problems the taxonomy does not know
-# yet. It is therefore tagged with this pseudo-cause and routed to the team that
-# triages support feedback, whose review is also how new causes get discovered.
+# Feedback that matches no cause is still a customer telling us something; it is
+# tagged with this pseudo-cause and routed to the team that triages support
+# feedback, whose review is also how new causes get discovered (voc discover).
 UNCLASSIFIED = "unclassified"
 TRIAGE_DEPARTMENT = "support_ops"
+DEFAULT_PACK = "generic"
+# How a job names a shipped pack where it would name a file: "pack:telecom".
+PACK_PREFIX = "pack:"
 
-TAXONOMY_VERSION = 1
+TAXONOMY_VERSION = 2  # the newest file format this voc reads
+_FORMATS = (1, 2)
 
-# Signal names in the taxonomy -> the agent-note field each one compares against.
-# Only ">=" thresholds exist because every operational signal we route on is "too
-# much of something" (waiting, transfers, handling time).
+# Signal names -> the agent-note field each compares against ("too much of something").
 SIGNAL_FIELDS: Mapping[str, str] = {
     "hold_seconds_gte": "hold_seconds",
     "transfers_gte": "transfers",
     "handle_seconds_gte": "handle_seconds",
 }
 
+# Built-in concept: the words that open a negation, usable as {not} in any rule.
+BUILTIN_CONCEPTS: Mapping[str, tuple[str, ...]] = {
+    "not": ("not", "no", "never", "without", "nobody", "nothing", "none", "neither", "nor"),
+}
+
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = frozenset({"version", "departments", "causes"})
-_CAUSE_KEYS = frozenset({"id", "description", "department", "patterns", "signals"})
-_REQUIRED_CAUSE_KEYS = ("id", "description", "department")
+_TOP_KEYS = {
+    1: frozenset({"version", "departments", "causes"}),
+    2: frozenset(
+        {
+            "version",
+            "name",
+            "release",
+            "description",
+            "extends",
+            "departments",
+            "concepts",
+            "abbreviations",
+            "drop",
+            "rename",
+            "causes",
+        }
+    ),
+}
+_RULE_KEYS = ("phrases", "near", "numbers", "regex", "signals", "exclude")
+_CAUSE_KEYS = {
+    1: frozenset({"id", "description", "department", "patterns", "signals"}),
+    2: frozenset(
+        {"id", "description", "department", "subcauses", "replace", "negation", *_RULE_KEYS}
+    ),
+}
+_MAX_WINDOW = 30
 
 
 class TaxonomyError(ValueError):
-    """A taxonomy file that cannot be used, described in one line naming file and problem.
+    """A taxonomy that cannot be used. ``problems`` has every problem, one line each;
+    the message is the first of them (one line, for CLI errors and worker logs)."""
 
-    One line, because the message ends up in CLI output and worker logs where the
-    person fixing the YAML needs to see the file and the fault at a glance.
-    """
+    def __init__(self, problems: list[str]) -> None:
+        first = problems[0] if problems else "invalid taxonomy"
+        more = f" (and {len(problems) - 1} more: voc taxonomy check)" if len(problems) > 1 else ""
+        super().__init__(first + more)
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
 class Cause:
-    """One root cause: who owns it, and what in the text or the note's numbers reveals it."""
+    """A cause or a sub-cause. A sub-cause names its parent and is reported as the
+    parent's ``sub_cause``; the parent is what routing and most queries count."""
 
     id: str
     description: str
     department: str
-    patterns: tuple[re.Pattern[str], ...] = ()
-    # Signal name (a key of SIGNAL_FIELDS) -> threshold; any one reaching it is enough.
-    signals: Mapping[str, float] = field(default_factory=dict)
+    parent: str | None = None
+    rules: tuple[Rule, ...] = ()
+    excludes: tuple[int, ...] = ()  # atoms that veto this cause when found, not negated
+    negation: str = "veto"  # its rules' default: "veto" (no match inside a negation) or "ignore"
+
+    @property
+    def top(self) -> str:
+        return self.parent or self.id
 
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """A validated set of causes and the departments that own them.
+    """A validated, compiled taxonomy. Build it with load_taxonomy or parse_taxonomy."""
 
-    Build it with load_taxonomy or parse_taxonomy, which validate; constructing it
-    directly is possible (tests do) but skips validation.
-    """
-
-    version: int
+    version: int  # file format
+    name: str
+    release: str  # the human version number written in the file
+    content_hash: str  # of the resolved file, so two tag runs can be compared
     departments: dict[str, str]
-    causes: tuple[Cause, ...]
-    _index: PatternIndex = field(init=False, repr=False, compare=False)
-    _departments_by_cause: dict[str, str] = field(init=False, repr=False, compare=False)
-    # (cause index, note field, threshold) for every signal, in cause order: most
-    # causes have none, so an event with signals checks only these.
-    _signal_rules: tuple[tuple[int, str, float], ...] = field(init=False, repr=False, compare=False)
+    causes: tuple[Cause, ...]  # top-level causes and sub-causes, in file order
+    vocabulary: Vocabulary = field(repr=False)
+    atoms: tuple[Phrase, ...] = field(default=(), repr=False)
+    rules: tuple[Rule, ...] = field(default=(), repr=False)
+    # Every atom's root sequences in one word trie: root -> child node, and END ->
+    # the atoms ending there. One walk per token finds all atoms starting at it.
+    trie: dict = field(default_factory=dict, repr=False)
+    _by_id: dict[str, Cause] = field(init=False, repr=False, compare=False)
+    # What the matcher needs, precomputed: atom -> rules that use it; the rules that
+    # need no atom (bare numbers, regexes, signals); atom -> causes it excludes.
+    rules_by_atom: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    free_rules: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    excluded_by_atom: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", build_index([cause.patterns for cause in self.causes]))
-        rules = tuple(
-            (cause_index, SIGNAL_FIELDS[name], threshold)
-            for cause_index, cause in enumerate(self.causes)
-            for name, threshold in cause.signals.items()
-        )
-        object.__setattr__(self, "_signal_rules", rules)
-        routes = {cause.id: cause.department for cause in self.causes}
-        routes[UNCLASSIFIED] = TRIAGE_DEPARTMENT
-        object.__setattr__(self, "_departments_by_cause", routes)
+        object.__setattr__(self, "_by_id", {cause.id: cause for cause in self.causes})
+        by_atom: dict[int, list[int]] = {}
+        free: list[int] = []
+        for position, rule in enumerate(self.rules):
+            used = set(rule.atoms) | set(rule.other_atoms)
+            if rule.kind == "number" or not used:
+                free.append(position)
+                continue
+            for atom in used:
+                by_atom.setdefault(atom, []).append(position)
+        excluded: dict[int, list[int]] = {}
+        positions = {cause.id: position for position, cause in enumerate(self.causes)}
+        for position, cause in enumerate(self.causes):
+            # a parent's exclusions veto its sub-causes too
+            own = cause.excludes + (
+                self.causes[positions[cause.parent]].excludes if cause.parent else ()
+            )
+            for atom in own:
+                excluded.setdefault(atom, []).append(position)
+        object.__setattr__(self, "rules_by_atom", {a: tuple(r) for a, r in by_atom.items()})
+        object.__setattr__(self, "free_rules", tuple(free))
+        object.__setattr__(self, "excluded_by_atom", {a: tuple(c) for a, c in excluded.items()})
 
     def department_for(self, cause_id: str) -> str:
-        """Return the department owning cause_id (UNCLASSIFIED goes to triage).
+        """The department owning cause_id (UNCLASSIFIED goes to triage); KeyError for
+        an unknown cause, because silently routing a typo would lose the feedback."""
+        if cause_id == UNCLASSIFIED:
+            return TRIAGE_DEPARTMENT
+        return self._by_id[cause_id].department
 
-        Raises KeyError for an unknown cause, because silently routing a typo
-        somewhere would lose the feedback.
-        """
-        return self._departments_by_cause[cause_id]
+    def cause(self, cause_id: str) -> Cause:
+        return self._by_id[cause_id]
 
     @property
     def cause_ids(self) -> tuple[str, ...]:
-        """Cause ids in taxonomy order, which is also the order matches are reported in."""
-        return tuple(cause.id for cause in self.causes)
+        """Top-level cause ids in file order, the order matches are reported in."""
+        return tuple(cause.id for cause in self.causes if cause.parent is None)
+
+    def sub_causes(self, cause_id: str) -> tuple[str, ...]:
+        return tuple(cause.id for cause in self.causes if cause.parent == cause_id)
+
+    @property
+    def label(self) -> str:
+        """ "name release (hash)", how reports name the taxonomy."""
+        return f"{self.name} {self.release} ({self.content_hash})"
 
 
 # --------------------------------------------------------------------------- loading
 
 
-def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
-    """Read and validate a taxonomy file; None means the default packaged with voc.
+def load_taxonomy(path: str | Path | None = None, pack: str | None = None) -> Taxonomy:
+    """A taxonomy file, or a shipped pack by name; neither: the default pack.
 
-    The default is found through importlib.resources so it works from an installed
-    wheel or a Dataflow worker, not only from a source checkout.
+    Raises TaxonomyError with every problem found.
     """
-    if path is None:
-        resource = importlib.resources.files("voc.schemas") / "tagging" / "taxonomy.yaml"
-        source = "schemas/tagging/taxonomy.yaml"
+    taxonomy, problems = _load(path, pack)
+    if taxonomy is None:
+        raise TaxonomyError(problems.lines)
+    return taxonomy
+
+
+def load_taxonomy_reference(reference: str | None) -> Taxonomy:
+    """A taxonomy named the way a job carries it: a path, ``pack:NAME`` or None."""
+    if reference is not None and reference.startswith(PACK_PREFIX):
+        return load_taxonomy(pack=reference.removeprefix(PACK_PREFIX))
+    return load_taxonomy(reference)
+
+
+def check_taxonomy(path: str | Path | None = None, pack: str | None = None) -> list[str]:
+    """Every problem in a taxonomy, one line each; empty when it is usable."""
+    return _load(path, pack)[1].lines
+
+
+def parse_taxonomy(text: str, source: str, base_dir: Path | None = None) -> Taxonomy:
+    """Validate and compile taxonomy YAML given as text; ``source`` names it in errors."""
+    problems = Problems()
+    document = read_taxonomy_text(text, source, problems)
+    taxonomy = _compile(document, base_dir, problems) if document is not None else None
+    if taxonomy is None or problems:
+        raise TaxonomyError(problems.lines)
+    return taxonomy
+
+
+def _load(path: str | Path | None, pack: str | None) -> tuple[Taxonomy | None, Problems]:
+    problems = Problems()
+    if path is not None:
+        source = str(path)
         try:
-            text = resource.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise TaxonomyError(f"{source}: cannot read packaged taxonomy: {error}") from error
-        return parse_taxonomy(text, source)
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise TaxonomyError(f"{source}: not valid UTF-8: {error.reason}") from error
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise TaxonomyError(f"{source}: cannot read taxonomy: {reason}") from error
-    return parse_taxonomy(text, source)
+            text = Path(path).read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            problems.add(Located(source, 0), "", f"not valid UTF-8: {error.reason}")
+            return None, problems
+        except OSError as error:
+            problems.add(Located(source, 0), "", f"cannot read taxonomy: {error.strerror or error}")
+            return None, problems
+        document = read_taxonomy_text(text, source, problems)
+        base_dir = Path(path).parent
+    else:
+        document = read_pack(pack or DEFAULT_PACK, problems)
+        base_dir = None
+    if document is None:
+        return None, problems
+    taxonomy = _compile(document, base_dir, problems)
+    return (taxonomy if not problems else None), problems
 
 
-def parse_taxonomy(text: str, source: str) -> Taxonomy:
-    """Validate taxonomy YAML given as text; source names it in error messages.
-
-    Validation is complete and strict (unknown keys are errors) because a typo in a
-    routing file otherwise fails silently: feedback goes to the wrong team or to
-    nobody, and nobody notices for weeks.
-    """
-    try:
-        document = yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = error.problem or error.context or "syntax error"
-        raise _error(source, f"invalid YAML{where}: {problem}") from error
-    except yaml.YAMLError as error:
-        raise _error(source, f"invalid YAML: {error}") from error
-
-    if not isinstance(document, dict):
-        raise _error(source, "top level must be a mapping with version, departments and causes")
-    unknown = sorted(str(key) for key in document if key not in _TOP_KEYS)
-    if unknown:
-        raise _error(source, f"unknown top-level key(s): {', '.join(unknown)}")
-    for key in ("version", "departments", "causes"):
+def _compile(document: LocatedDict, base_dir: Path | None, problems: Problems) -> Taxonomy | None:
+    version = document.get("version")
+    if isinstance(version, bool) or version not in _FORMATS:
+        problems.add(
+            document.where("version"),
+            "version",
+            f"must be 1 or 2 (the taxonomy file format), got {version!r}",
+        )
+        return None
+    if version == 2:
+        document = resolve_extends(document, base_dir, problems)
+    unknown = sorted(str(key) for key in document if key not in _TOP_KEYS[version])
+    for key in unknown:
+        problems.add(document.where(key), key, "unknown top-level key")
+    for key in ("departments", "causes"):
         if key not in document:
-            raise _error(source, f"missing required key '{key}'")
+            problems.add(document.where(), key, "missing required key")
+    if problems:
+        return None
+    builder = _Builder(version, document, problems)
+    return builder.build()
 
-    version = document["version"]
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise _error(source, f"version must be the integer {TAXONOMY_VERSION}, got {version!r}")
-    if version != TAXONOMY_VERSION:
-        raise _error(
-            source, f"unsupported version {version} (this voc reads version {TAXONOMY_VERSION})"
+
+class _Builder:
+    """Turns a resolved document into a Taxonomy, recording every problem on the way."""
+
+    def __init__(self, version: int, document: LocatedDict, problems: Problems) -> None:
+        self.version = version
+        self.document = document
+        self.problems = problems
+        self.atoms: list[Phrase] = []
+        self.atom_ids: dict[tuple, int] = {}
+        self.rules: list[Rule] = []
+        self.causes: list[Cause] = []
+
+    def build(self) -> Taxonomy | None:
+        document = self.document
+        self.departments = self._departments(document["departments"])
+        abbreviations = dict(BUILTIN_ABBREVIATIONS)
+        raw_abbreviations = document.get("abbreviations") or {}
+        if isinstance(raw_abbreviations, dict):
+            for short, long in raw_abbreviations.items():
+                if not isinstance(long, str) or not long.strip():
+                    self._problem(raw_abbreviations, short, "abbreviations", "needs a word")
+                    continue
+                abbreviations[str(short).lower()] = long.lower().strip()
+        else:
+            self._problem(document, "abbreviations", "abbreviations", "must be a mapping")
+        raw_concepts = document.get("concepts") or {}
+        if not isinstance(raw_concepts, dict):
+            self._problem(document, "concepts", "concepts", "must be a mapping of name to words")
+            raw_concepts = {}
+        words = self._words(raw_concepts, document.get("causes"))
+        self.vocabulary = Vocabulary.build(abbreviations, words)
+        self.concepts = self._concepts(raw_concepts)
+        raw_causes = document["causes"]
+        if not isinstance(raw_causes, list) or not raw_causes:
+            self._problem(document, "causes", "causes", "must be a non-empty list")
+            return None
+        seen: dict[str, Located] = {}
+        for position, raw in enumerate(raw_causes):
+            where = raw_causes.where(position) if isinstance(raw_causes, LocatedList) else None
+            self._cause(raw, where or document.where("causes"), None, seen)
+        self._check_identical_rules()
+        if self.problems:
+            return None
+        trie = _build_trie(self.atoms)
+        return Taxonomy(
+            version=self.version,
+            name=str(document.get("name") or "custom"),
+            release=str(document.get("release") or "0"),
+            content_hash=_content_hash(document),
+            departments=self.departments,
+            causes=tuple(self.causes),
+            vocabulary=self.vocabulary,
+            atoms=tuple(self.atoms),
+            rules=tuple(self.rules),
+            trie=trie,
         )
 
-    departments = _parse_departments(document["departments"], source)
+    # -- pieces ----------------------------------------------------------------
 
-    raw_causes = document["causes"]
-    if not isinstance(raw_causes, list) or not raw_causes:
-        raise _error(source, "'causes' must be a non-empty list")
-    causes: list[Cause] = []
-    seen: set[str] = set()
-    for position, raw in enumerate(raw_causes, start=1):
-        cause = _parse_cause(raw, position, departments, source)
-        if cause.id in seen:
-            raise _error(source, f"duplicate cause id '{cause.id}'")
-        seen.add(cause.id)
-        causes.append(cause)
-    return Taxonomy(version=version, departments=departments, causes=tuple(causes))
+    def _departments(self, raw: Any) -> dict[str, str]:
+        if not isinstance(raw, dict) or not raw:
+            self._problem(self.document, "departments", "departments", "must be a mapping")
+            return {}
+        departments: dict[str, str] = {}
+        for key, description in raw.items():
+            if not isinstance(key, str) or not _ID_RE.match(key):
+                self._problem(raw, key, f"department {key!r}", "id must be snake_case")
+                continue
+            if not isinstance(description, str) or not description.strip():
+                self._problem(raw, key, f"department {key}", "needs a description")
+                continue
+            departments[key] = description.strip()
+        if TRIAGE_DEPARTMENT not in departments:
+            self._problem(
+                self.document,
+                "departments",
+                "departments",
+                f"must include '{TRIAGE_DEPARTMENT}', which receives unclassified feedback",
+            )
+        return departments
 
+    def _words(self, concepts: Mapping, causes: Any) -> frozenset[str]:
+        """Every plain word the rules use: the hashtag splitter and the near-miss
+        speller only ever produce words a rule can use."""
+        words: set[str] = set()
 
-def _parse_departments(raw: object, source: str) -> dict[str, str]:
-    if not isinstance(raw, dict) or not raw:
-        raise _error(source, "'departments' must be a non-empty mapping of id to description")
-    departments: dict[str, str] = {}
-    for key, description in raw.items():
-        if not isinstance(key, str) or not _ID_RE.match(key):
-            raise _error(source, f"department id {key!r} must be snake_case")
+        def visit(value: Any) -> None:
+            if isinstance(value, str):
+                for word in re.findall(r"[a-z]+", CONCEPT_RE.sub(" ", value.lower())):
+                    words.add(word)
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if key not in ("id", "description", "department", "regex", "patterns"):
+                        visit(item)
+            elif isinstance(value, list):
+                for item in value:
+                    visit(item)
+
+        visit(list(concepts.values()))
+        visit(causes)
+        for members in BUILTIN_CONCEPTS.values():
+            words.update(members)
+        return frozenset(words)
+
+    def _concepts(self, raw: Mapping) -> dict[str, tuple[Phrase, ...]]:
+        """Compile concepts in dependency order; a concept may use other concepts."""
+        compiled: dict[str, tuple[Phrase, ...]] = {
+            name: tuple(compile_phrase(word, {}, self.vocabulary) for word in members)
+            for name, members in BUILTIN_CONCEPTS.items()
+        }
+        pending = {}
+        for name, members in raw.items():
+            if not isinstance(name, str) or not _ID_RE.match(name):
+                self._problem(raw, name, f"concept {name!r}", "name must be snake_case")
+                continue
+            if not isinstance(members, list) or not members:
+                self._problem(raw, name, f"concept {name}", "must be a non-empty list of words")
+                continue
+            pending[name] = members
+        while pending:
+            progressed = False
+            for name, members in list(pending.items()):
+                needed = {
+                    ref
+                    for member in members
+                    if isinstance(member, str)
+                    for ref in CONCEPT_RE.findall(member)
+                }
+                if needed & set(pending) - {name}:
+                    continue
+                phrases = []
+                for position, member in enumerate(members):
+                    where = members.where(position) if isinstance(members, LocatedList) else None
+                    if not isinstance(member, str) or not member.strip():
+                        self._add(where, f"concept {name}", f"member {member!r} must be words")
+                        continue
+                    try:
+                        phrases.append(compile_phrase(member, compiled, self.vocabulary))
+                    except RuleError as error:
+                        self._add(where, f"concept {name}", str(error))
+                compiled[name] = tuple(phrases)
+                del pending[name]
+                progressed = True
+            if not progressed:
+                for name in pending:
+                    self._problem(raw, name, f"concept {name}", "refers to itself through others")
+                break
+        return compiled
+
+    def _cause(
+        self, raw: Any, where: Located, parent: Cause | None, seen: dict[str, Located]
+    ) -> None:
+        if not isinstance(raw, LocatedDict):
+            self._add(where, "cause", "must be a mapping with id, description and department")
+            return
+        cause_id = raw.get("id")
+        label = f"cause {cause_id}" if isinstance(cause_id, str) else "cause"
+        keys = _CAUSE_KEYS[self.version]
+        for key in raw:
+            if key not in keys:
+                self._problem(raw, key, label, f"unknown key {key!r}")
+        if parent is not None and "subcauses" in raw:
+            self._problem(raw, "subcauses", label, "sub-causes cannot have sub-causes")
+        required = ("id", "description") if parent else ("id", "description", "department")
+        for key in required:
+            if key not in raw:
+                self._problem(raw, None, label, f"missing required key {key!r}")
+        if not isinstance(cause_id, str) or not _ID_RE.match(cause_id):
+            self._problem(raw, "id", label, "id must be a snake_case string")
+            return
+        if cause_id == UNCLASSIFIED:
+            self._problem(raw, "id", label, f"'{UNCLASSIFIED}' is reserved for unmatched feedback")
+            return
+        if cause_id in seen:
+            first = seen[cause_id]
+            self._problem(raw, "id", label, f"duplicate id (first at line {first.line})")
+            return
+        seen[cause_id] = raw.where("id")
+        description = raw.get("description")
         if not isinstance(description, str) or not description.strip():
-            raise _error(source, f"department '{key}' needs a non-empty description string")
-        departments[key] = description.strip()
-    if TRIAGE_DEPARTMENT not in departments:
-        raise _error(
-            source,
-            f"departments must include '{TRIAGE_DEPARTMENT}', which receives unclassified feedback",
+            self._problem(raw, "description", label, "description must be a non-empty string")
+            description = ""
+        department = raw.get("department", parent.department if parent else None)
+        if not isinstance(department, str) or department not in self.departments:
+            self._problem(raw, "department", label, f"unknown department {department!r}")
+            department = ""
+        cause_index = len(self.causes)
+        self.causes.append(Cause(cause_id, description.strip(), department))
+        # a cause's default for its rules' negation; a sub-cause inherits its parent's
+        inherited = parent.negation if parent else "veto"
+        negation = raw.get("negation", inherited)
+        if negation not in ("veto", "ignore"):
+            self._problem(raw, "negation", label, "negation must be 'veto' or 'ignore'")
+            negation = inherited
+        self._negation = negation
+        rules = self._rules(raw, cause_id, cause_index, label)
+        excludes = self._excludes(raw, label)
+        cause = Cause(
+            cause_id,
+            description.strip(),
+            department,
+            parent.id if parent else None,
+            tuple(rules),
+            tuple(excludes),
+            negation,
         )
-    return departments
+        self.causes[cause_index] = cause
+        subcauses = raw.get("subcauses") or []
+        if parent is None and not isinstance(subcauses, list):
+            self._problem(raw, "subcauses", label, "subcauses must be a list of causes")
+            subcauses = []
+        for position, sub in enumerate(subcauses if parent is None else []):
+            sub_where = subcauses.where(position) if isinstance(subcauses, LocatedList) else where
+            self._cause(sub, sub_where, cause, seen)
+        if not rules and not any(c.parent == cause_id and c.rules for c in self.causes):
+            self._problem(raw, None, label, "has no rules (phrases, near, numbers, regex, signals)")
 
+    def _rules(self, raw: LocatedDict, cause_id: str, cause_index: int, label: str) -> list[Rule]:
+        rules: list[Rule] = []
+        list_keys = ("patterns",) if self.version == 1 else ("phrases", "near", "numbers", "regex")
+        for key in list_keys:
+            entries = raw.get(key) or []
+            if not isinstance(entries, list):
+                self._problem(raw, key, label, f"{key} must be a list")
+                continue
+            kind = {"phrases": "phrase", "numbers": "number", "patterns": "regex"}.get(key, key)
+            for position, entry in enumerate(entries):
+                where = entries.where(position) if isinstance(entries, LocatedList) else None
+                rule_id = f"{cause_id}/{kind}/{position + 1}"
+                try:
+                    rule = self._rule(kind, entry, rule_id, cause_index)
+                except RuleError as error:
+                    self._add(where or raw.where(key), f"{label} {key}", str(error))
+                    continue
+                rules.append(rule)
+        signals = raw.get("signals") or {}
+        if not isinstance(signals, dict):
+            self._problem(raw, "signals", label, "signals must map a signal name to a threshold")
+            signals = {}
+        for name, threshold in signals.items():
+            if name not in SIGNAL_FIELDS:
+                allowed = ", ".join(SIGNAL_FIELDS)
+                self._problem(signals, name, label, f"unknown signal {name!r} (allowed: {allowed})")
+                continue
+            if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+                self._problem(signals, name, label, f"signal {name} needs a number")
+                continue
+            if threshold < 0:
+                self._problem(signals, name, label, f"signal {name} needs a non-negative number")
+                continue
+            rules.append(
+                Rule(
+                    id=f"{cause_id}/signal/{name}",
+                    cause=cause_index,
+                    kind="signal",
+                    confidence=KIND_CONFIDENCE["signal"],
+                    signal_field=SIGNAL_FIELDS[name],
+                    signal_threshold=float(threshold),
+                    source=f"{name}: {threshold}",
+                )
+            )
+        self.rules.extend(rules)
+        return rules
 
-def _parse_cause(raw: object, position: int, departments: Mapping[str, str], source: str) -> Cause:
-    if not isinstance(raw, dict):
-        raise _error(source, f"cause #{position} must be a mapping")
-    cause_id = raw.get("id")
-    label = f"cause '{cause_id}'" if isinstance(cause_id, str) else f"cause #{position}"
-    for key in _REQUIRED_CAUSE_KEYS:
-        if key not in raw:
-            raise _error(source, f"{label} is missing required key '{key}'")
-    unknown = sorted(str(key) for key in raw if key not in _CAUSE_KEYS)
-    if unknown:
-        raise _error(source, f"{label} has unknown key(s): {', '.join(unknown)}")
-    if not isinstance(cause_id, str) or not _ID_RE.match(cause_id):
-        raise _error(source, f"{label}: id must be a snake_case string")
-    if cause_id == UNCLASSIFIED:
-        raise _error(source, f"cause id '{UNCLASSIFIED}' is reserved for unmatched feedback")
-    description = raw["description"]
-    if not isinstance(description, str) or not description.strip():
-        raise _error(source, f"{label}: description must be a non-empty string")
-    department = raw["department"]
-    if not isinstance(department, str) or department not in departments:
-        raise _error(source, f"{label} names unknown department {department!r}")
-
-    raw_patterns = raw.get("patterns") or []
-    if not isinstance(raw_patterns, list):
-        raise _error(source, f"{label}: patterns must be a list of regex strings")
-    patterns: list[re.Pattern[str]] = []
-    for raw_pattern in raw_patterns:
-        if not isinstance(raw_pattern, str) or not raw_pattern.strip():
-            raise _error(source, f"{label}: pattern {raw_pattern!r} must be a non-empty string")
+    def _rule(self, kind: str, entry: Any, rule_id: str, cause_index: int) -> Rule:
+        options: Mapping[str, Any] = {}
+        body = entry
+        if isinstance(entry, dict) and kind in entry:
+            options = entry
+            body = entry[kind]
+            unknown = set(entry) - {kind, "confidence", "negation"}
+            if unknown:
+                raise RuleError(f"unknown rule option(s): {', '.join(sorted(map(str, unknown)))}")
+        confidence = options.get("confidence", KIND_CONFIDENCE[kind])
+        if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+            raise RuleError(f"confidence must be a number in (0, 1], got {confidence!r}")
+        if not 0 < confidence <= 1:
+            raise RuleError(f"confidence must be in (0, 1], got {confidence!r}")
+        negation = options.get("negation", getattr(self, "_negation", "veto"))
+        if negation not in ("veto", "ignore"):
+            raise RuleError(f"negation must be 'veto' or 'ignore', got {negation!r}")
+        common = {
+            "id": rule_id,
+            "cause": cause_index,
+            "kind": kind,
+            "confidence": float(confidence),
+            "negation": negation,
+        }
+        if kind == "phrase":
+            if not isinstance(body, str) or not body.strip():
+                raise RuleError(f"phrase {body!r} must be non-empty words")
+            return Rule(**common, atoms=(self._atom(body),), source=body)
+        if kind == "near":
+            if not isinstance(body, list) or len(body) not in (2, 3):
+                raise RuleError("near takes [A, B] or [A, B, words], A and B phrases or concepts")
+            window = body[2] if len(body) == 3 else DEFAULT_NEAR_WINDOW
+            if isinstance(window, bool) or not isinstance(window, int):
+                raise RuleError(f"near's third item is a number of words, got {window!r}")
+            if not 0 <= window <= _MAX_WINDOW:
+                raise RuleError(f"near's window must be 0..{_MAX_WINDOW} words, got {window}")
+            side_a, side_b = self._side(body[0]), self._side(body[1])
+            return Rule(
+                **common,
+                atoms=side_a,
+                other_atoms=side_b,
+                window=window,
+                source=f"near {_show(body[0])} ~{window} {_show(body[1])}",
+            )
+        if kind == "number":
+            if not isinstance(body, str):
+                raise RuleError(f"number rule must be text like 'duration >= 30 min', got {body!r}")
+            test, near, window = parse_number_test(body)
+            atoms = self._side(near) if near else ()
+            return Rule(**common, number=test, atoms=atoms, window=window, source=body)
+        if not isinstance(body, str) or not body.strip():
+            raise RuleError(f"regex {body!r} must be a non-empty string")
         try:
-            compiled = re.compile(raw_pattern, re.IGNORECASE)
+            pattern = re.compile(body, re.IGNORECASE)
         except re.error as error:
-            raise _error(
-                source, f"{label}: pattern {raw_pattern!r} is not a valid regex: {error}"
-            ) from error
-        if compiled.fullmatch("") is not None:
-            raise _error(
-                source, f"{label}: pattern {raw_pattern!r} matches empty text, so it matches always"
+            raise RuleError(f"regex {body!r} does not compile: {error}") from error
+        if pattern.fullmatch("") is not None:
+            raise RuleError(f"regex {body!r} matches empty text, so it matches always")
+        return Rule(**common, pattern=pattern, source=body)
+
+    def _side(self, value: Any) -> tuple[int, ...]:
+        """A near side: a phrase, a concept ({name} or YAML's {name: null}), or a list."""
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value.values())) is None:
+            value = "{" + str(next(iter(value))) + "}"
+        if isinstance(value, str):
+            return (self._atom(value),)
+        if isinstance(value, list) and value:
+            return tuple(self._atom(item) for item in value for _ in [self._check_str(item)])
+        raise RuleError(f"{value!r} is not a phrase, a {{concept}} or a list of phrases")
+
+    @staticmethod
+    def _check_str(item: Any) -> None:
+        if not isinstance(item, str) or not item.strip():
+            raise RuleError(f"{item!r} must be a phrase or a {{concept}}")
+
+    def _atom(self, text: str) -> int:
+        phrase = compile_phrase(text, self.concepts, self.vocabulary)
+        phrase.sequences()  # refuses a phrase too large to match
+        key = phrase.slots
+        atom_id = self.atom_ids.get(key)
+        if atom_id is None:
+            atom_id = self.atom_ids[key] = len(self.atoms)
+            self.atoms.append(phrase)
+        return atom_id
+
+    def _excludes(self, raw: LocatedDict, label: str) -> list[int]:
+        entries = raw.get("exclude") or []
+        if not isinstance(entries, list):
+            self._problem(raw, "exclude", label, "exclude must be a list of phrases")
+            return []
+        atoms = []
+        for position, entry in enumerate(entries):
+            where = entries.where(position) if isinstance(entries, LocatedList) else None
+            try:
+                self._check_str(entry)
+                atoms.append(self._atom(entry))
+            except RuleError as error:
+                self._add(where or raw.where("exclude"), f"{label} exclude", str(error))
+        return atoms
+
+    def _check_identical_rules(self) -> None:
+        """Two causes with the same rules would always fire together: one is a copy."""
+        by_signature: dict[tuple, str] = {}
+        for cause in self.causes:
+            signature = tuple(
+                sorted((r.kind, r.atoms, r.other_atoms, r.window, r.source) for r in cause.rules)
             )
-        patterns.append(compiled)
+            if not signature:
+                continue
+            other = by_signature.get(signature)
+            if other is not None:
+                self._add(
+                    Located(self.document.source, 0),
+                    f"cause {cause.id}",
+                    f"has exactly the rules of cause {other}, so both always fire together",
+                )
+            by_signature[signature] = cause.id
 
-    raw_signals = raw.get("signals") or {}
-    if not isinstance(raw_signals, dict):
-        raise _error(source, f"{label}: signals must be a mapping of signal name to threshold")
-    signals: dict[str, float] = {}
-    for name, threshold in raw_signals.items():
-        if name not in SIGNAL_FIELDS:
-            allowed = ", ".join(SIGNAL_FIELDS)
-            raise _error(source, f"{label}: unknown signal {name!r} (allowed: {allowed})")
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold < 0:
-            raise _error(
-                source, f"{label}: signal '{name}' needs a non-negative number, got {threshold!r}"
-            )
-        signals[name] = threshold
-    if not patterns and not signals:
-        raise _error(source, f"{label} has neither patterns nor signals, so it can never match")
-    return Cause(
-        id=cause_id,
-        description=description.strip(),
-        department=department,
-        patterns=tuple(patterns),
-        signals=signals,
-    )
+    # -- problems ----------------------------------------------------------------
+
+    def _problem(self, mapping: Any, key: Any, subject: str, problem: str) -> None:
+        if isinstance(mapping, LocatedDict):
+            where = mapping.where(key) if key is not None else mapping.where()
+        else:
+            where = Located(self.document.source, 0)
+        self.problems.add(where, subject, problem)
+
+    def _add(self, where: Located | None, subject: str, problem: str) -> None:
+        self.problems.add(where or Located(self.document.source, 0), subject, problem)
 
 
-def _error(source: str, problem: str) -> TaxonomyError:
-    """Build the one-line message every taxonomy problem is reported with."""
-    return TaxonomyError(f"{source}: {problem}".replace("\r", " ").replace("\n", " "))
+# The trie key under which a node lists the atoms that end there (never a word root).
+END = "\x00"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys.
-
-    PyYAML keeps the last of two equal keys without a word, which would let a
-    copy-pasted department or cause field silently replace another.
-    """
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
+def _build_trie(atoms: list[Phrase]) -> dict:
+    trie: dict = {}
+    for atom_id, atom in enumerate(atoms):
+        for sequence in atom.sequences():
+            node = trie
+            for root in sequence:
+                node = node.setdefault(root, {})
+            ends = node.setdefault(END, [])
+            if atom_id not in ends:
+                ends.append(atom_id)
+    return trie
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
-)
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(map(str, value)) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def _content_hash(document: Any) -> str:
+    """Twelve hex digits of the resolved document's canonical JSON."""
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def words_of(text: str, taxonomy: Taxonomy) -> list[str]:
+    """The words of a text as the taxonomy reads them (for explanations)."""
+    return [token.word for token in tokenize(text, taxonomy.vocabulary)]

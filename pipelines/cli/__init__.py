@@ -5,11 +5,14 @@
     voc generate -n 5000 --out F     realistic events as JSONL (or --publish)
     voc run [options]                the streaming job
     voc summary --duckdb F           per-department summary of a DuckDB file
-    voc eval --data DIR              sentiment accuracy on a labelled sentence set
+    voc taxonomy check|explain|packs check a taxonomy, explain its rules, list the packs
+    voc tag --data FILE              tag a JSONL/CSV/TSV export without Pub/Sub or DuckDB
+    voc eval causes|sentiment        tagging quality against labelled texts
+    voc discover --since 7d          rising phrases in unclassified feedback
     voc dlq list|replay|purge        dead letters: by reason, re-publish after a fix, retention
     voc schema check [FILE ...]      breaking changes in event contracts
 
-One module per command group (``job``, ``owners``, ``dlq``, ``schema``, ``dev``),
+One module per command group (``job``, ``owners``, ``causes``, ``dlq``, ``schema``, ``dev``),
 each adding its parsers and naming the function behind each command; what they
 share (the one-line error, exit codes, argument types, defaults) is in
 :mod:`voc.pipelines.cli.common`. Errors in flags or configuration print one
@@ -21,11 +24,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from voc.pipelines.cli import dev, dlq, job, owners, schema
+from voc.pipelines.cli import causes, dev, dlq, job, owners, schema
 from voc.pipelines.cli.common import EXIT_FAILED, EXIT_USAGE, Parser, UsageError
 
 # Command groups in the order `voc --help` lists their commands.
-GROUPS = (dev, job, owners, dlq, schema)
+GROUPS = (dev, job, owners, causes, dlq, schema)
 
 Command = Callable[..., int]
 

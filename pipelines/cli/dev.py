@@ -1,4 +1,4 @@
-"""Commands for trying voc and developing it: demo, emulator, generate, eval.
+"""Commands for trying voc and developing it: demo, emulator, generate.
 
 None of these is needed in production; they exist so that the whole product
 runs on one machine with nothing but the Pub/Sub emulator.
@@ -61,14 +61,10 @@ def add_parsers(commands) -> dict:
         "--publish", action="store_true", help="publish to Pub/Sub (PUBSUB_EMULATOR_HOST)"
     )
     add_project_option(generate)
-
-    evaluate = commands.add_parser("eval", help="sentiment accuracy on labelled sentences")
-    evaluate.add_argument("--data", required=True, help="directory of *_labelled.txt files")
     return {
         "demo": demo_command,
         "emulator": emulator_command,
         "generate": generate_command,
-        "eval": eval_command,
     }
 
 
@@ -193,14 +189,4 @@ def generate_command(args, _argv, _beam) -> int:
         except OSError as error:  # permission denied, disk full, ...
             raise UsageError(f"voc generate: --out {args.out}: {error.strerror or error}") from None
     print(json.dumps(report.to_dict(), sort_keys=True), file=sys.stderr)
-    return 0
-
-
-def eval_command(args, _argv, _beam) -> int:
-    from voc.pipelines.dev.evaluate import LABELLED_SUFFIX, evaluate_sentiment, format_report
-
-    data = Path(args.data)
-    if not data.is_dir() or not any(data.glob(f"*{LABELLED_SUFFIX}")):
-        raise UsageError(f"voc eval: --data {args.data}: no *{LABELLED_SUFFIX} files there")
-    print(format_report(evaluate_sentiment(data)))
     return 0

@@ -23,16 +23,29 @@ def run_voc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+COMMANDS = (
+    "demo",
+    "emulator",
+    "generate",
+    "run",
+    "summary",
+    "taxonomy",
+    "tag",
+    "eval",
+    "discover",
+    "dlq",
+    "schema",
+)
+
+
 def test_help_lists_every_subcommand():
     result = run_voc("--help")
     assert result.returncode == 0
-    for command in ("demo", "emulator", "generate", "run", "summary", "eval", "dlq", "schema"):
+    for command in COMMANDS:
         assert command in result.stdout
 
 
-@pytest.mark.parametrize(
-    "command", ["demo", "emulator", "generate", "run", "summary", "eval", "dlq", "schema"]
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_each_subcommand_has_help(command):
     result = run_voc(command, "--help")
     assert result.returncode == 0, result.stderr
@@ -107,7 +120,7 @@ def test_summary_of_missing_or_foreign_file(tmp_path):
 
 
 def test_eval_needs_a_data_dir(tmp_path):
-    assert_one_line_error(run_voc("eval", "--data", str(tmp_path)), "_labelled.txt")
+    assert_one_line_error(run_voc("eval", "sentiment", "--data", str(tmp_path)), "_labelled.txt")
 
 
 def test_emulator_env_without_an_emulator(tmp_path):

@@ -672,14 +672,14 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_text_of_maximum_length_is_redacted_quickly(name: str) -> None:
-    # Measured at 20,000 characters: 0.70 s for spaced digits before the searches were
-    # made linear, about 0.04 s after. The bound leaves room for a slow CI machine.
+def test_hostile_text_of_maximum_length_is_redacted(name: str) -> None:
+    # How long this takes is measured by `make bench` (hostile redaction), not here: a
+    # timed assertion fails on a busy machine without anything being wrong. The
+    # deterministic guard against the quadratic case is the call count below.
     text = HOSTILE[name]
     assert len(text) == MAX_TEXT
-    started = time.perf_counter()
-    redact_pii(text)
-    assert time.perf_counter() - started < 0.5
+    redacted = redact_pii(text)
+    assert isinstance(redacted, str) and redacted
 
 
 def test_runs_that_cannot_be_phones_never_reach_the_rules(monkeypatch) -> None:

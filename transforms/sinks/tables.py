@@ -126,6 +126,7 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
     seen_departments: set[str] = set()
     rows = []
     for cause in record.causes:
+        best = cause.spans[0] if cause.spans else None
         rows.append(
             {
                 "event_id": event.event_id,
@@ -143,10 +144,27 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
                 "first_for_department": cause.department not in seen_departments,
                 "csat": csat,
                 "payload_sha256": record.payload_sha256,
+                "sub_cause_id": cause.sub_cause_id or None,
+                "rule_id": best.rule_id if best else None,
+                "evidence_start": best.start if best and best.start >= 0 else None,
+                "evidence_end": best.end if best and best.start >= 0 else None,
+                "confidence": cause.confidence if best else None,
+                "evidence_spans": _spans_json(cause.spans),
+                "taxonomy_release": record.taxonomy_release or None,
+                "taxonomy_hash": record.taxonomy_hash or None,
             }
         )
         seen_departments.add(cause.department)
     return rows
+
+
+def _spans_json(spans) -> str:
+    return json.dumps(
+        [
+            {"rule": s.rule_id, "start": s.start, "end": s.end, "confidence": s.confidence}
+            for s in spans
+        ]
+    )
 
 
 def dead_letter_rows(record: Record, _now: datetime) -> list[Row]:
@@ -242,6 +260,14 @@ FEEDBACK_TAGS = Table(
             ("first_for_department", pa.bool_()),
             ("csat", pa.int8()),
             ("payload_sha256", pa.string()),
+            ("sub_cause_id", pa.string()),
+            ("rule_id", pa.string()),
+            ("evidence_start", pa.int32()),
+            ("evidence_end", pa.int32()),
+            ("confidence", pa.float64()),
+            ("evidence_spans", pa.string()),
+            ("taxonomy_release", pa.string()),
+            ("taxonomy_hash", pa.string()),
         ]
     ),
     key=("event_id", "cause_id"),

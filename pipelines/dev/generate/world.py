@@ -93,7 +93,7 @@ class World:
         agent_id = f"agt_{team.replace('-', '_')}_{agent_number:03d}"
         agent_name = AGENT_NAMES[(agent_number * 7 + self.team_numbers[team]) % len(AGENT_NAMES)]
         interaction_id = f"int_{rng.getrandbits(64):016x}"
-        customer_id = self._customer("repeat_contact" in causes)
+        customer_id = self._customer("no_follow_up" in causes)
 
         hold = 0
         if "long_hold" in causes:

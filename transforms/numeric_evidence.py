@@ -1,0 +1,213 @@
+"""Durations and counts in feedback text, as typed values a cause rule can test.
+
+"Sitting here for three hours" names no cause in words; its evidence is a number
+of a kind: a duration of 10,800 seconds. "Transferred 3 times" and "5th time I've
+called" are counts. Rules test them ("duration >= 30 min near {wait}") rather than
+listing every way of writing a number, so "45 min", "2hrs", "an hour and a half"
+and "three hours" are all one rule.
+
+Works on the token list of voc.transforms.feedback_tokens, so spans are character
+offsets into the stored text like every other piece of evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from voc.transforms.feedback_tokens import Token
+
+__all__ = ["DURATION", "TIMES", "UNIT_SECONDS", "Quantity", "find_quantities", "parse_amount"]
+
+DURATION = "duration"  # value in seconds
+TIMES = "times"  # a count of occurrences ("3 times", "5th time", "third call")
+
+UNIT_SECONDS: dict[str, int] = {
+    "second": 1,
+    "seconds": 1,
+    "s": 1,
+    "minute": 60,
+    "minutes": 60,
+    "m": 60,
+    "hour": 3600,
+    "hours": 3600,
+    "day": 86_400,
+    "days": 86_400,
+    "week": 604_800,
+    "weeks": 604_800,
+    "month": 2_592_000,
+    "months": 2_592_000,
+}
+
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "couple": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "hundred": 100,
+    "few": 3,
+    "several": 3,
+    "multiple": 3,
+    "many": 5,
+    "numerous": 5,
+    "countless": 10,
+    "half": 0.5,
+}
+_ORDINAL_WORDS = {
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "umpteenth": 10,
+    "nth": 10,
+}
+_TIME_WORDS = frozenset({"time", "times", "call", "calls", "attempt", "attempts", "go"})
+# "the fifth email", "my third visit": an ordinal before a contact counts occurrences.
+_ORDINAL_COUNTED = frozenset(
+    {
+        "email",
+        "message",
+        "chat",
+        "letter",
+        "complaint",
+        "visit",
+        "ticket",
+        "request",
+        "try",
+        "contact",
+    }
+)
+# Counts written as one word.
+_COUNT_WORDS = {"once": 1.0, "twice": 2.0, "thrice": 3.0}
+_NUMBER_RE = re.compile(r"(\d+(?:[.,]\d+)?)(st|nd|rd|th|x)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    kind: str  # DURATION or TIMES
+    value: float
+    first: int  # token indexes, inclusive
+    last: int
+    start: int  # character span
+    end: int
+    sentence: int
+
+
+def parse_amount(word: str) -> tuple[float, bool] | None:
+    """A number token's value and whether it is an ordinal ("5th", "third")."""
+    if word in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[word]), False
+    if word in _ORDINAL_WORDS:
+        return float(_ORDINAL_WORDS[word]), True
+    found = _NUMBER_RE.fullmatch(word)
+    if found is None:
+        return None
+    value = float(found.group(1).replace(",", "."))
+    return value, found.group(2) in ("st", "nd", "rd", "th")
+
+
+def find_quantities(tokens: list[Token]) -> list[Quantity]:
+    """Every duration and count in reading order."""
+    found: list[Quantity] = []
+    index = 0
+    count = len(tokens)
+    while index < count:
+        token = tokens[index]
+        counted = _COUNT_WORDS.get(token.word)
+        if counted is not None:
+            found.append(_quantity(TIMES, counted, tokens, index, index))
+            index += 1
+            continue
+        amount = parse_amount(token.word)
+        if amount is None:
+            index += 1
+            continue
+        value, ordinal = amount
+        after = index + 1
+        if after < count and tokens[after].word == "different" and not ordinal:
+            # "four different teams", "3 different agents": a count of distinct ones
+            found.append(_quantity(TIMES, value, tokens, index, after))
+            index = after + 1
+            continue
+        # "one and a half hours", "an hour and a half", "a couple of hours"
+        if after < count and tokens[after].word == "of":
+            after += 1
+        if (
+            after + 2 < count
+            and tokens[after].word == "and"
+            and tokens[after + 1].word == "a"
+            and tokens[after + 2].word == "half"
+        ):
+            value += 0.5
+            after += 3
+        if after < count and tokens[after].word == "half" and token.word in ("a", "an"):
+            value, after = 0.5, after + 1
+        if after < count and tokens[after].word in ("a", "an") and token.word == "half":
+            after += 1
+        if after >= count:
+            break
+        unit = tokens[after].word
+        if unit in UNIT_SECONDS and not (ordinal and unit in ("second", "s")):
+            last = after
+            seconds = value * UNIT_SECONDS[unit]
+            if (
+                last + 3 < count
+                and tokens[last + 1].word == "and"
+                and tokens[last + 2].word == "a"
+                and tokens[last + 3].word == "half"
+            ):
+                seconds *= 1.5
+                last += 3
+            found.append(_quantity(DURATION, seconds, tokens, index, last))
+            index = last + 1
+            continue
+        if ordinal and unit in _ORDINAL_COUNTED:
+            found.append(_quantity(TIMES, value, tokens, index, after))
+            index = after + 1
+            continue
+        if unit in _TIME_WORDS and (ordinal or unit.endswith("s") or unit == "go"):
+            if token.word in ("a", "an", "half"):
+                index += 1
+                continue
+            found.append(_quantity(TIMES, value, tokens, index, after))
+            index = after + 1
+            continue
+        if token.word.endswith("x") and token.word[:-1].isdigit():
+            found.append(_quantity(TIMES, value, tokens, index, index))
+        index += 1
+    return found
+
+
+def _quantity(kind: str, value: float, tokens: list[Token], first: int, last: int) -> Quantity:
+    return Quantity(
+        kind,
+        value,
+        first,
+        last,
+        tokens[first].start,
+        tokens[last].end,
+        tokens[first].sentence,
+    )
