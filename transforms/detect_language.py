@@ -11,6 +11,7 @@ dozen words, with no model or downloaded data. Too little evidence gives ``und``
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["UNDETERMINED", "detect_language"]
 
@@ -41,7 +42,7 @@ _WORD_RE = re.compile(r"[^\W\d_]+")
 def detect_language(text: str) -> str:
     """A two-letter language code, or ``und`` when the text does not say."""
     counts = dict.fromkeys(_FUNCTION_WORDS, 0)
-    for word in _WORD_RE.findall(text.lower()):
+    for word in _WORD_RE.findall(_without_accents(text.lower())):
         for language, words in _FUNCTION_WORDS.items():
             if word in words:
                 counts[language] += 1
@@ -50,3 +51,12 @@ def detect_language(text: str) -> str:
     if hits < _MIN_HITS or hits == runner_up:
         return UNDETERMINED
     return best
+
+
+def _without_accents(text: str) -> str:
+    """ "für" -> "fur", "não" -> "nao": the word lists are written without accents, so
+    texts typed with or without them count alike."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

@@ -143,7 +143,6 @@ _TOKEN_RE = re.compile(
 _SENTENCE_END = frozenset(".!?;\n")
 _PAUSE = frozenset(",:()\u2013\u2014 ")
 _DIGITS_THEN_LETTERS = re.compile(r"(\d+(?:[.,:]\d+)*)([^\W\d_]+)")
-_CAMEL_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
 class Token(NamedTuple):
@@ -256,7 +255,7 @@ def tokenize(text: str, vocabulary: Vocabulary | None = None) -> list[Token]:
             for word, root in words:
                 tokens.append(Token(word, root, start, end, sentence, clause, len(tokens)))
             continue
-        if first in _SENTENCE_END or first in _PAUSE:
+        if first in _SENTENCE_END or first in _PAUSE or first.isspace():
             if tokens and tokens[-1].clause == clause:
                 clause += 1
             if first in _SENTENCE_END and tokens and tokens[-1].sentence == sentence:
@@ -265,7 +264,9 @@ def tokenize(text: str, vocabulary: Vocabulary | None = None) -> list[Token]:
         where = (sentence, clause)
         if first == "#":
             for word, word_start, word_end in _hashtag_words(raw, start, vocabulary):
-                _append_words(tokens, (word,), word_start, word_end, where)
+                # "#PackageDidntArrive": contractions and abbreviations apply inside
+                words_of = _words_of(word, abbreviations, vocabulary)
+                _append_words(tokens, words_of, word_start, word_end, where)
             continue
         lowered = raw.lower()
         if first.isdigit():
@@ -339,8 +340,7 @@ def _hashtag_words(
     body = raw[1:]
     offset = start + 1
     parts = [
-        (part.group().lower(), offset + part.start(), offset + part.end())
-        for part in _CAMEL_PARTS.finditer(body)
+        (body[begin:end].lower(), offset + begin, offset + end) for begin, end in _camel_spans(body)
     ]
     if len(parts) > 1:
         return parts
@@ -355,6 +355,32 @@ def _hashtag_words(
                 position += len(word)
             return words
     return [(lowered, offset, offset + len(body))]
+
+
+def _camel_spans(body: str) -> list[tuple[int, int]]:
+    """Where the words of "NeverArrived", "ÜberFällig" or "PS5Broken" begin and end:
+    at a lower-to-upper change, before the last capital of a capitalised run
+    ("DPDLost" -> DPD, Lost), between letters and digits, and at underscores."""
+    spans: list[tuple[int, int]] = []
+    begin = 0
+    for position in range(1, len(body) + 1):
+        if position == len(body):
+            spans.append((begin, position))
+            break
+        before, char = body[position - 1], body[position]
+        after = body[position + 1] if position + 1 < len(body) else ""
+        boundary = (
+            (before.islower() and char.isupper())
+            or (before.isupper() and char.isupper() and after.islower())
+            or (before.isdigit() != char.isdigit())
+            or char == "_"
+            or before == "_"
+        )
+        if boundary:
+            if body[begin:position].strip("_"):
+                spans.append((begin, position))
+            begin = position
+    return [(b, e) for b, e in spans if body[b:e].strip("_")]
 
 
 def _segment(text: str, words: frozenset[str]) -> list[str] | None:

@@ -136,6 +136,11 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
     count = len(tokens)
     while index < count:
         token = tokens[index]
+        if token.word == "x" and index + 1 < count and tokens[index + 1].word.isdigit():
+            # "called x3"
+            found.append(_quantity(TIMES, float(tokens[index + 1].word), tokens, index, index + 1))
+            index += 2
+            continue
         counted = _COUNT_WORDS.get(token.word)
         if counted is not None:
             found.append(_quantity(TIMES, counted, tokens, index, index))
@@ -170,6 +175,19 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
         if after >= count:
             break
         unit = tokens[after].word
+        if (
+            unit == "second"
+            and after + 1 < count
+            and tokens[after + 1].word in _TIME_WORDS | _ORDINAL_COUNTED
+        ):
+            # "a second time", "my second call": the ordinal, not a duration
+            found.append(_quantity(TIMES, 2.0, tokens, after, after + 1))
+            index = after + 2
+            continue
+        if unit == "x" and not ordinal:  # "called 3x": the tokenizer splits "3x"
+            found.append(_quantity(TIMES, value, tokens, index, after))
+            index = after + 1
+            continue
         if unit in UNIT_SECONDS and not (ordinal and unit in ("second", "s")):
             last = after
             seconds = value * UNIT_SECONDS[unit]
@@ -179,7 +197,7 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
                 and tokens[last + 2].word == "a"
                 and tokens[last + 3].word == "half"
             ):
-                seconds *= 1.5
+                seconds += 0.5 * UNIT_SECONDS[unit]  # "two hours and a half"
                 last += 3
             found.append(_quantity(DURATION, seconds, tokens, index, last))
             index = last + 1
@@ -195,8 +213,6 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
             found.append(_quantity(TIMES, value, tokens, index, after))
             index = after + 1
             continue
-        if token.word.endswith("x") and token.word[:-1].isdigit():
-            found.append(_quantity(TIMES, value, tokens, index, index))
         index += 1
     return found
 

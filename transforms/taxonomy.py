@@ -429,7 +429,12 @@ class _Builder:
                     if isinstance(member, str)
                     for ref in CONCEPT_RE.findall(member)
                 }
-                if needed & set(pending) - {name}:
+                if name in needed:
+                    self._problem(raw, name, f"concept {name}", "refers to itself")
+                    del pending[name]
+                    progressed = True
+                    continue
+                if needed & set(pending):
                     continue
                 phrases = []
                 for position, member in enumerate(members):
@@ -488,6 +493,7 @@ class _Builder:
             self._problem(raw, "department", label, f"unknown department {department!r}")
             department = ""
         cause_index = len(self.causes)
+        problems_before = len(self.problems.lines)
         self.causes.append(Cause(cause_id, description.strip(), department))
         # a cause's default for its rules' negation; a sub-cause inherits its parent's
         inherited = parent.negation if parent else "veto"
@@ -515,7 +521,12 @@ class _Builder:
         for position, sub in enumerate(subcauses if parent is None else []):
             sub_where = subcauses.where(position) if isinstance(subcauses, LocatedList) else where
             self._cause(sub, sub_where, cause, seen)
-        if not rules and not any(c.parent == cause_id and c.rules for c in self.causes):
+        had_errors = len(self.problems.lines) > problems_before
+        if (
+            not rules
+            and not had_errors
+            and not any(c.parent == cause_id and c.rules for c in self.causes)
+        ):
             self._problem(raw, None, label, "has no rules (phrases, near, numbers, regex, signals)")
 
     def _rules(self, raw: LocatedDict, cause_id: str, cause_index: int, label: str) -> list[Rule]:
@@ -706,9 +717,14 @@ def _build_trie(atoms: list[Phrase]) -> dict:
         for sequence in atom.sequences():
             node = trie
             for root in sequence:
-                node = node.setdefault(root, {})
-            ends = node.setdefault(END, [])
-            if atom_id not in ends:
+                child = node.get(root)
+                if child is None:
+                    child = node[root] = {}
+                node = child
+            ends = node.get(END)
+            if ends is None:
+                node[END] = [atom_id]
+            elif ends[-1] != atom_id:  # atoms are added in order: a repeat is the last
                 ends.append(atom_id)
     return trie
 

@@ -284,7 +284,12 @@ def _copy_location(origin: Any, target: LocatedDict) -> None:
     target.key_lines = dict(getattr(origin, "key_lines", {}))
 
 
-class _LocatingLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: the packs are long, and the pure
+# Python parser takes seconds to read them.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """SafeLoader building LocatedDict/LocatedList and rejecting duplicate keys (PyYAML
     otherwise keeps the last of two equal keys without a word)."""
 

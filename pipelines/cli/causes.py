@@ -74,9 +74,7 @@ def add_parsers(commands) -> dict:
 def add_taxonomy_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--taxonomy", metavar="FILE", help="taxonomy YAML")
-    group.add_argument(
-        "--taxonomy-pack", metavar="NAME", help="a shipped pack (default: generic)"
-    )
+    group.add_argument("--taxonomy-pack", metavar="NAME", help="a shipped pack (default: generic)")
 
 
 def load_chosen_taxonomy(command: str, args):

@@ -18,7 +18,12 @@ def add_parsers(commands) -> dict:
 def summary_command(args, _argv, _beam) -> int:
     import duckdb
 
-    from voc.pipelines.ops.summary import department_summary, format_table, table_counts
+    from voc.pipelines.ops.summary import (
+        cause_evidence,
+        department_summary,
+        format_table,
+        table_counts,
+    )
     from voc.transforms.error_text import first_line
 
     if not Path(args.duckdb).is_file():
@@ -30,6 +35,8 @@ def summary_command(args, _argv, _beam) -> int:
     with con:
         try:
             print(format_table(*department_summary(con)))
+            print()
+            print(format_table(*cause_evidence(con)))
             counts = table_counts(con)
         except duckdb.CatalogException as error:
             raise UsageError(

@@ -23,7 +23,12 @@ from voc.pipelines.dev.emulator import provision, running_emulator
 from voc.pipelines.dev.generate import GenerationReport, generate_events
 from voc.pipelines.local_driver import RunReport, run_job
 from voc.pipelines.ops.publish import publish_messages
-from voc.pipelines.ops.summary import department_summary, format_table, table_counts
+from voc.pipelines.ops.summary import (
+    cause_evidence,
+    department_summary,
+    format_table,
+    table_counts,
+)
 from voc.pipelines.topology import DEFAULT_PROJECT
 
 
@@ -51,6 +56,19 @@ class DemoResult:
             for table, want in self.expected.items()
             if self.counts[table] != want
         ]
+
+
+# How many causes the demo prints with their evidence; `voc summary` prints all.
+DEMO_CAUSES = 12
+_EVIDENCE_WIDTH = 48
+
+
+def _shortened(rows: list[tuple]) -> list[tuple]:
+    """Evidence cut to fit a terminal line; the table keeps it whole."""
+    return [
+        (*row[:-1], row[-1] if len(row[-1]) <= _EVIDENCE_WIDTH else row[-1][:45] + "...")
+        for row in rows
+    ]
 
 
 def run_demo(
@@ -108,10 +126,16 @@ def run_demo(
             "select count(distinct event_id) from feedback_tags"
         ).fetchone()[0]
         columns, rows = department_summary(con)
+        evidence_columns, evidence_rows = cause_evidence(con, limit=DEMO_CAUSES)
     result = DemoResult(report, run, counts, time.monotonic() - started)
 
     print("\nPer-department summary (feedback_tags in " + duckdb_path + "):\n", file=out)
     print(format_table(columns, rows), file=out)
+    print(
+        f"\nCauses with their evidence (top {DEMO_CAUSES}; sql/queries/cause_evidence.sql):\n",
+        file=out,
+    )
+    print(format_table(evidence_columns, _shortened(evidence_rows)), file=out)
     print("\nTable counts vs. what the generator sent:", file=out)
     expected = result.expected
     for table, count in counts.items():

@@ -49,9 +49,7 @@ class CauseReport:
 
     @property
     def classes(self) -> list[str]:
-        return sorted(
-            set(self.true_positive) | set(self.false_positive) | set(self.false_negative)
-        )
+        return sorted(set(self.true_positive) | set(self.false_positive) | set(self.false_negative))
 
     def per_class(self) -> dict[str, dict[str, float | int]]:
         result = {}
@@ -133,11 +131,9 @@ def evaluate_causes(rows: Iterable[LabelledText], taxonomy: Taxonomy) -> CauseRe
             report.false_positive[cause] += 1
         for cause in gold - predicted:
             report.false_negative[cause] += 1
-            confused = report.confusion.setdefault(cause, Counter())
-            for other in predicted - gold:
-                confused[other] += 1
-            if not predicted:
-                confused[UNCLASSIFIED] += 1
+            instead = predicted - gold or ({UNCLASSIFIED} if not predicted else set())
+            for other in instead:  # nothing when only the text's other causes were found
+                report.confusion.setdefault(cause, Counter())[other] += 1
         wrong = (gold - predicted) | (predicted - gold)
         if wrong:
             missed_counts.append(

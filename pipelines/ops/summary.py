@@ -26,6 +26,16 @@ def department_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[
     return columns, cursor.fetchall()
 
 
+def cause_evidence(
+    con: duckdb.DuckDBPyConnection, limit: int | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Each cause and sub-cause with its strongest rule and example words."""
+    cursor = con.execute(sql.query("cause_evidence"))
+    columns = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    return columns, rows[:limit] if limit is not None else rows
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned text table: numbers right-aligned, text left-aligned."""
     cells = [[_cell(v) for v in row] for row in rows]

@@ -14,6 +14,7 @@ row: a skipped row would change the figures without anyone knowing.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
@@ -32,21 +33,27 @@ class TextFileError(ValueError):
 
 
 def read_rows(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Rows of the file, each a dict with at least a string ``text``."""
+    """Rows of the file, each a dict with at least a string ``text`` and its ``_line``.
+
+    A byte-order mark (Excel's "CSV UTF-8" writes one) is dropped; text that is not
+    UTF-8 is an error naming the line it is on.
+    """
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        data = path.read_bytes()
     except OSError as error:
         raise TextFileError(f"{path}: {error.strerror or error}") from None
-    with handle:
-        kind = _kind(path, handle)
-        try:
-            if kind == "jsonl":
-                yield from _jsonl_rows(path, handle)
-            else:
-                yield from _delimited_rows(path, handle, "\t" if kind == "tsv" else ",")
-        except UnicodeDecodeError as error:
-            raise TextFileError(f"{path}: not valid UTF-8 ({error.reason})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise TextFileError(f"{path}:{line}: not valid UTF-8 ({error.reason})") from None
+    handle = io.StringIO(text, newline="")
+    kind = _kind(path, text)
+    if kind == "jsonl":
+        yield from _jsonl_rows(path, handle)
+    else:
+        yield from _delimited_rows(path, handle, "\t" if kind == "tsv" else ",")
 
 
 def labels_of(row: dict[str, Any], where: str) -> list[str]:
@@ -63,7 +70,7 @@ def labels_of(row: dict[str, Any], where: str) -> list[str]:
     raise TextFileError(f"{where}: labels must be a list or text, got {type(value).__name__}")
 
 
-def _kind(path: Path, handle) -> str:
+def _kind(path: Path, text: str) -> str:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
@@ -71,9 +78,7 @@ def _kind(path: Path, handle) -> str:
         return "tsv"
     if suffix == ".csv":
         return "csv"
-    start = handle.read(1)
-    handle.seek(0)
-    return "jsonl" if start == "{" else "csv"
+    return "jsonl" if text.lstrip()[:1] == "{" else "csv"
 
 
 def _jsonl_rows(path: Path, handle) -> Iterator[dict[str, Any]]:
@@ -92,17 +97,19 @@ def _jsonl_rows(path: Path, handle) -> Iterator[dict[str, Any]]:
 
 
 def _delimited_rows(path: Path, handle, delimiter: str) -> Iterator[dict[str, Any]]:
-    reader = csv.DictReader(handle, delimiter=delimiter)
-    if reader.fieldnames is None or "text" not in reader.fieldnames:
-        raise TextFileError(f"{path}:1: the header needs a 'text' column")
+    # strict: an unterminated quote is an error, not the rest of the file in one cell
+    reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
     try:
+        if reader.fieldnames is None or "text" not in reader.fieldnames:
+            raise TextFileError(f"{path}:1: the header needs a 'text' column")
+        first_line = reader.line_num + 1
         for row in reader:
-            number = reader.line_num
             if None in row:
-                raise TextFileError(f"{path}:{number}: more fields than the header names")
-            _check_text(row, f"{path}:{number}")
-            row["_line"] = number
+                raise TextFileError(f"{path}:{first_line}: more fields than the header names")
+            _check_text(row, f"{path}:{first_line}")
+            row["_line"] = first_line  # a quoted text may span lines: name where it starts
             yield row
+            first_line = reader.line_num + 1
     except csv.Error as error:
         raise TextFileError(f"{path}:{reader.line_num}: {error}") from None
 
