@@ -179,12 +179,15 @@ def compile_phrase(
         slots.extend(_concept_slots(members))
         position = found.end()
     _add_words(text[position:], vocabulary, slots, small)
-    # A phrase's small words after its first are optional ("hands are tied" also reads
-    # "hands were tied"), as long as two words that are not small remain.
-    if len(slots) - len(small - {0}) >= 2 and len(set(range(len(slots))) - small) >= 2:
-        slots = [
-            slot for position, slot in enumerate(slots) if position == 0 or position not in small
-        ]
+    # A phrase's small words between its first and last are optional ("hands are
+    # tied" also reads "hands were tied"); its first and last words never are ("no
+    # one did" must not shrink to "no one").
+    last = len(slots) - 1
+    slots = [
+        slot
+        for position, slot in enumerate(slots)
+        if not 0 < position < last or position not in small
+    ]
     if "{" in CONCEPT_RE.sub(" ", text) or "}" in CONCEPT_RE.sub(" ", text):
         raise RuleError(f"phrase {text!r} has a brace that is not a {{concept}} reference")
     if not slots:

@@ -266,7 +266,9 @@ def _number_hits(
             return [_text_hit(rule, quantity.first, quantity.last, tokens, negated)]
         for atom in rule.atoms:
             for first, last in found.get(atom, ()):
-                if tokens[first].sentence != quantity.sentence:
+                # a count or duration qualifies words of its own clause: in "charged
+                # twice, call me back" the count is not about the call
+                if tokens[first].clause != tokens[quantity.first].clause:
                     continue
                 gap = max(first - quantity.last - 1, quantity.first - last - 1)
                 if 0 <= gap <= rule.window or (first <= quantity.last and last >= quantity.first):

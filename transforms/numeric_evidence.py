@@ -160,6 +160,8 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
         # "one and a half hours", "an hour and a half", "a couple of hours"
         if after < count and tokens[after].word == "of":
             after += 1
+        if after < count and tokens[after].word in ("working", "business", "whole", "full"):
+            after += 1  # "7 working days", "two whole hours"
         if (
             after + 2 < count
             and tokens[after].word == "and"
@@ -184,7 +186,11 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
             found.append(_quantity(TIMES, 2.0, tokens, after, after + 1))
             index = after + 2
             continue
-        if unit == "x" and not ordinal:  # "called 3x": the tokenizer splits "3x"
+        if (
+            unit == "x"
+            and not ordinal
+            and (after + 1 >= count or parse_amount(tokens[after + 1].word) is None)
+        ):  # "called 3x" (the tokenizer splits "3x"); not "2x 49.99", a quantity bought
             found.append(_quantity(TIMES, value, tokens, index, after))
             index = after + 1
             continue
