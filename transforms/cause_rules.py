@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voc.transforms.feedback_tokens import OPTIONAL_WORDS, Vocabulary, root_of, tokenize
 
@@ -154,6 +154,12 @@ class Rule:
     signal_field: str = ""
     signal_threshold: float = 0.0
     source: str = ""  # the rule as written, for explanations
+    atom_set: frozenset[int] = field(init=False, repr=False, compare=False)
+    other_atom_set: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "atom_set", frozenset(self.atoms))
+        object.__setattr__(self, "other_atom_set", frozenset(self.other_atoms))
 
 
 def compile_phrase(

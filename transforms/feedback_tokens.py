@@ -133,13 +133,15 @@ BUILTIN_ABBREVIATIONS: Mapping[str, str] = {
 # Word characters, one optional inner apostrophe, "w/o"-style abbreviations, numbers
 # with a decimal part or an ordinal/unit glued on ("45min", "3rd"), and hashtags.
 _TOKEN_RE = re.compile(
-    r"#[^\W_]+(?:_[^\W_]+)*"
-    r"|[^\W\d_]+/[^\W\d_]*"
+    r"[^\W\d_]+(?:/[^\W\d_]*|'[^\W\d_]+'?|')?"  # words first: most tokens are
     r"|\d+(?:[.,:]\d+)*[^\W\d_]*"
-    r"|[^\W\d_]+(?:'[^\W\d_]+)?'?"
+    r"|#[^\W_]+(?:_[^\W_]+)*"
     r"|[.!?;\n]+"
     r"|[,:()\u2013\u2014]|\s-\s"
 )
+# The same pattern for ASCII text, where the ASCII flag makes every class test cheaper
+# and matches exactly the same tokens; most feedback is ASCII.
+_ASCII_TOKEN_RE = re.compile(_TOKEN_RE.pattern, re.ASCII)
 _SENTENCE_END = frozenset(".!?;\n")
 _PAUSE = frozenset(",:()\u2013\u2014 ")
 _DIGITS_THEN_LETTERS = re.compile(r"(\d+(?:[.,:]\d+)*)([^\W\d_]+)")
@@ -197,6 +199,8 @@ class Vocabulary:
 
 
 _DEFAULT_WORDS_CACHE: dict[str, tuple[tuple[str, str], ...]] = {}
+# Token(...) goes through a Python-level __new__; the hot loop builds the tuple directly.
+_new_token = tuple.__new__
 
 
 # Small words that carry no cause. Between the words of a rule's phrase any of the
@@ -234,12 +238,16 @@ def root_of(word: str) -> str:
 def tokenize(text: str, vocabulary: Vocabulary | None = None) -> list[Token]:
     """The text's word tokens, in order, with roots, spans and sentence numbers."""
     abbreviations = vocabulary.abbreviations if vocabulary else BUILTIN_ABBREVIATIONS
-    folded = fold_apostrophes(text) if not text.isascii() else text
+    if text.isascii():
+        folded, pattern = text, _ASCII_TOKEN_RE
+    else:
+        folded, pattern = fold_apostrophes(text), _TOKEN_RE
     tokens: list[Token] = []
     sentence = 0
     clause = 0
     words_cache = vocabulary.words_cache if vocabulary else _DEFAULT_WORDS_CACHE
-    for found in _TOKEN_RE.finditer(folded):
+    append = tokens.append
+    for found in pattern.finditer(folded):
         raw = found.group()
         start, end = found.span()
         first = raw[0]
@@ -253,7 +261,7 @@ def tokenize(text: str, vocabulary: Vocabulary | None = None) -> list[Token]:
                 if len(words_cache) < _MAX_CACHED_ROOTS:
                     words_cache[raw] = words
             for word, root in words:
-                tokens.append(Token(word, root, start, end, sentence, clause, len(tokens)))
+                append(_new_token(Token, (word, root, start, end, sentence, clause, len(tokens))))
             continue
         if first in _SENTENCE_END or first in _PAUSE or first.isspace():
             if tokens and tokens[-1].clause == clause:

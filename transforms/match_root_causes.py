@@ -23,7 +23,7 @@ The module has no Beam dependency: the pipeline wraps these pure functions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from voc.transforms.cause_rules import Rule
 from voc.transforms.feedback_tokens import FILLER_WORDS, NEGATION_ROOT, Token, root_of, tokenize
@@ -64,8 +64,7 @@ _CLAUSE_STARTS = (
 _SCOPE_ENDS = frozenset(root_of(word) for word in _CLAUSE_STARTS.split())
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One rule firing on one place of the text; ``vetoed`` says why it does not
     count ("negated", "excluded by ..."), or is empty when it does."""
 
@@ -119,12 +118,13 @@ def find_hits(
                 hits.append(
                     Hit(rule, -1, -1, detail=f"{rule.signal_field}={_format_number(value)}")
                 )
+    present = found.keys()
     for position in sorted(candidates):
         rule = rules[position]
         if rule.kind == "phrase":
             for first, last in found[rule.atoms[0]]:
                 hits.append(_text_hit(rule, first, last, tokens, negated))
-        elif rule.kind == "near":
+        elif rule.kind == "near" and rule.other_atom_set & present and rule.atom_set & present:
             hits.extend(_near_hits(rule, found, tokens, negated))
     if excluded:
         hits = [
@@ -229,8 +229,13 @@ def _near_hits(
     tokens: list[Token],
     negated: list[bool],
 ) -> list[Hit]:
-    side_a = [span for atom in rule.atoms for span in found.get(atom, ())]
-    side_b = [span for atom in rule.other_atoms for span in found.get(atom, ())]
+    # ``found`` holds the few atoms of this text; a side may list dozens of phrases
+    side_a = [span for atom, spans in found.items() if atom in rule.atom_set for span in spans]
+    side_b = [
+        span for atom, spans in found.items() if atom in rule.other_atom_set for span in spans
+    ]
+    if not side_a or not side_b:
+        return []
     best: Hit | None = None
     for first_a, last_a in side_a:
         for first_b, last_b in side_b:

@@ -122,6 +122,8 @@ def parse_amount(word: str) -> tuple[float, bool] | None:
         return float(_NUMBER_WORDS[word]), False
     if word in _ORDINAL_WORDS:
         return float(_ORDINAL_WORDS[word]), True
+    if not word[:1].isdigit():
+        return None
     found = _NUMBER_RE.fullmatch(word)
     if found is None:
         return None

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 # Set by `voc dlq replay` on a re-published dead letter: the dead_letter_id it replays.
 REPLAY_ATTRIBUTE = "voc_replay_of"
@@ -172,10 +172,11 @@ class SentimentScore:
     label: str  # "positive" | "neutral" | "negative"
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One rule that fired, and where: the stored (redacted) text's characters
-    ``start:end`` (-1 for a note's numeric signal, which is not in the text)."""
+    ``start:end`` (-1 for a note's numeric signal, which is not in the text).
+
+    A named tuple, not a dataclass: several are made for every tagged text."""
 
     rule_id: str
     start: int
