@@ -829,3 +829,14 @@ def test_apostrophe_addresses_slashed_and_foreign_worded_phones(text: str, expec
 
 # Serials, slashed invoice numbers and numbers after identifier words in other languages
 # are look-alikes in tests/transforms/pii_cases.py (test_pii_table.py).
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Call me on 07700 900123: I was charged twice", "ring +44 20 7946 0958: evenings"],
+)
+def test_a_phone_number_before_a_colon_is_redacted(text: str) -> None:
+    # Found by the tagging tests: a colon after the number used to hide it, as if it
+    # were the start of a time ("12:30"); only a colon followed by a digit is.
+    assert "<PHONE>" in redact_pii(text)
+    assert redact_pii("the meeting moved to 12:30") == "the meeting moved to 12:30"

@@ -115,3 +115,32 @@ def test_strip_invisible_controls_only_deletes(text: str):
     stripped = strip_invisible_controls(text)
     assert stripped == "".join(char for char in text if char not in INVISIBLE)
     assert strip_invisible_controls(stripped) == stripped
+
+
+def test_each_cause_carries_its_evidence_and_the_taxonomy_it_came_from():
+    comment = "Call me on 07700 900123: I was charged twice and my parcel never arrived"
+    event = parse_message(message(survey_payload(comment=comment)))
+    taxonomy = shared_taxonomy(None)
+    tagged = tag_event(event, taxonomy)
+    assert (tagged.taxonomy_release, tagged.taxonomy_hash) == (
+        taxonomy.release,
+        taxonomy.content_hash,
+    )
+    by_cause = {c.cause_id: c for c in tagged.causes}
+    billing = by_cause["billing_error"]
+    assert billing.sub_cause_id == "charged_twice"
+    assert billing.rule_id.startswith("charged_twice/")
+    assert 0 < billing.confidence <= 0.99
+    # offsets are into the stored, redacted text, never the raw comment
+    for cause in tagged.causes:
+        for span in cause.spans:
+            assert tagged.text[span.start : span.end] == span.text
+    assert "07700" not in tagged.text
+
+
+def test_a_pack_is_named_as_the_job_carries_it():
+    event = parse_message(message(survey_payload(comment="no signal at home since monday")))
+    telecom = tag_event(event, shared_taxonomy("pack:telecom"))
+    assert telecom.causes[0].cause_id != "unclassified"
+    assert shared_taxonomy("pack:telecom").name == "telecom"
+    assert shared_taxonomy("pack:telecom") is shared_taxonomy("pack:telecom")
