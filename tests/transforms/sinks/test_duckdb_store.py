@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import duckdb
@@ -12,6 +13,7 @@ from voc.sql import migrations
 from voc.transforms.parse_event import parse_message
 from voc.transforms.records import (
     CauseMatch,
+    Evidence,
     InvalidMessage,
     SentimentScore,
     TaggedEvent,
@@ -336,3 +338,84 @@ def test_rows_stored_before_hashes_were_kept_take_redeliveries_silently(tmp_path
     result = store.write(build_batch([tagged_from(survey_payload(), "m-1")], now=NOW))
     assert (result["surveys"], result["dead_letters"]) == (0, 0)
     store.close()
+
+
+def test_tags_store_their_evidence_sub_cause_and_taxonomy(store):
+    event = parse_message(message(survey_payload()))
+    spans = (
+        Evidence("charged_twice/phrase/1", 6, 19, 0.9, "charged twice"),
+        Evidence("billing_error/near/1", 0, 19, 0.8, "I was charged twice"),
+    )
+    record = TaggedEvent(
+        event=event,
+        text="I was charged twice",
+        sentiment=SentimentScore(-0.6, "negative"),
+        causes=(
+            CauseMatch("billing_error", "billing", "charged twice", "charged_twice", 0.98, spans),
+            CauseMatch(
+                "long_hold",
+                "support_ops",
+                "hold_seconds=900",
+                "",
+                0.95,
+                (Evidence("long_hold/signal/hold_seconds_gte", -1, -1, 0.95, "hold_seconds=900"),),
+            ),
+        ),
+        taxonomy_version=2,
+        redactions=0,
+        taxonomy_release="1.0.0",
+        taxonomy_hash="0123456789ab",
+    )
+    store.write(build_batch([record], now=NOW))
+    assert rows(
+        store,
+        "select cause_id, sub_cause_id, rule_id, evidence_start, evidence_end, confidence,"
+        " taxonomy_release, taxonomy_hash from feedback_tags order by cause_id",
+    ) == [
+        (
+            "billing_error",
+            "charged_twice",
+            "charged_twice/phrase/1",
+            6,
+            19,
+            0.98,
+            "1.0.0",
+            "0123456789ab",
+        ),
+        # a note's number is not in the text: no offsets
+        (
+            "long_hold",
+            None,
+            "long_hold/signal/hold_seconds_gte",
+            None,
+            None,
+            0.95,
+            "1.0.0",
+            "0123456789ab",
+        ),
+    ]
+    (spans_json,) = rows(
+        store, "select evidence_spans from feedback_tags where cause_id = 'billing_error'"
+    )[0]
+    assert json.loads(spans_json) == [
+        {"rule": "charged_twice/phrase/1", "start": 6, "end": 19, "confidence": 0.9},
+        {"rule": "billing_error/near/1", "start": 0, "end": 19, "confidence": 0.8},
+    ]
+
+
+def test_migration_007_keeps_older_tags_with_empty_evidence_columns(tmp_path):
+    con = file_migrated_through(tmp_path / "old.duckdb", 3)
+    for version, name, sql in migrations()[3:6]:  # 004-006, as the last release left it
+        con.execute(sql)
+        con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+    con.execute(
+        "insert into feedback_tags (event_id, source, interaction_id, event_time, cause_id,"
+        " department, evidence, sentiment_score, sentiment_label, taxonomy_version, tagged_at)"
+        " values ('s-1', 'survey', 'i-1', now(), 'billing_error', 'billing', 'charged twice',"
+        " -0.5, 'negative', 1, now())"
+    )
+    assert apply_migrations(con) == ["007_tag_evidence_and_sub_causes.sql"]
+    assert con.execute(
+        "select cause_id, evidence, rule_id, sub_cause_id, confidence, taxonomy_hash"
+        " from feedback_tags"
+    ).fetchall() == [("billing_error", "charged twice", None, None, None, None)]
