@@ -212,7 +212,8 @@ _new_token = tuple.__new__
 # Compared as words, not roots: Snowball reads "completely" as "complete".
 _OPTIONAL_WORDS = (
     "a an the my your our their his her its this that these those some any "
-    "is are was were be been being am has have had do does did"
+    "is are was were be been being am has have had do does did will would can could "
+    "should may might shall"
 )
 _OTHER_FILLER_WORDS = (
     "all me us them it him i we you they still even yet just really already ever again "
@@ -225,8 +226,9 @@ def root_of(word: str) -> str:
     """The Snowball root of one lower-case word, cached."""
     root = _ROOTS.get(word)
     if root is None:
-        if not word.isalpha() or len(word) <= 2 or word.endswith("ually"):
-            # "manually" is not "manual", nor "actually" "actual": Snowball would merge them
+        if not word.isalpha() or len(word) <= 2 or word.endswith("lly"):
+            # "manually" is not "manual", "totally" not "total", "finally" not "final":
+            # Snowball would merge them
             root = word
         else:
             root = _STEMMER.stem(word)
