@@ -37,15 +37,19 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     }.items()
 }
 _WORD_RE = re.compile(r"[^\W\d_]+")
+# word -> the languages it is a function word of (one lookup per word of the text)
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _language, _words in _FUNCTION_WORDS.items():
+    for _word in _words:
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _language)
 
 
 def detect_language(text: str) -> str:
     """A two-letter language code, or ``und`` when the text does not say."""
     counts = dict.fromkeys(_FUNCTION_WORDS, 0)
     for word in _WORD_RE.findall(_without_accents(text.lower())):
-        for language, words in _FUNCTION_WORDS.items():
-            if word in words:
-                counts[language] += 1
+        for language in _LANGUAGES_OF.get(word, ()):
+            counts[language] += 1
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     (best, hits), (_, runner_up) = ranked[0], ranked[1]
     if hits < _MIN_HITS or hits == runner_up:

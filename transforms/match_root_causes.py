@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from voc.transforms.cause_rules import Rule
 from voc.transforms.feedback_tokens import FILLER_WORDS, NEGATION_ROOT, Token, root_of, tokenize
-from voc.transforms.numeric_evidence import Quantity, find_quantities
+from voc.transforms.numeric_evidence import DURATION, Quantity, find_quantities
 from voc.transforms.records import CauseMatch, Evidence
 from voc.transforms.taxonomy import (
     BUILTIN_CONCEPTS,
@@ -266,6 +266,8 @@ def _number_hits(
     assert rule.number is not None
     for quantity in quantities:
         if quantity.kind != rule.number.kind or not rule.number.holds(quantity.value):
+            continue
+        if quantity.limit and quantity.kind == DURATION:
             continue
         if not rule.atoms:
             return [_text_hit(rule, quantity.first, quantity.last, tokens, negated)]

@@ -102,6 +102,7 @@ _ORDINAL_COUNTED = frozenset(
 )
 # Counts written as one word.
 _COUNT_WORDS = {"once": 1.0, "twice": 2.0, "thrice": 3.0}
+_LIMIT_WORDS = frozenset({"within", "max", "maximum"})
 _NUMBER_RE = re.compile(r"(\d+(?:[.,]\d+)?)(st|nd|rd|th|x)?")
 
 
@@ -114,6 +115,9 @@ class Quantity:
     start: int  # character span
     end: int
     sentence: int
+    # "within 24 hours", "up to 5 days": a promise or a limit, not time that passed;
+    # duration rules ignore it ("was promised a call back within 24 hours" is no wait)
+    limit: bool = False
 
 
 def parse_amount(word: str) -> tuple[float, bool] | None:
@@ -234,4 +238,12 @@ def _quantity(kind: str, value: float, tokens: list[Token], first: int, last: in
         tokens[first].start,
         tokens[last].end,
         tokens[first].sentence,
+        limit=_is_limit(tokens, first),
     )
+
+
+def _is_limit(tokens: list[Token], first: int) -> bool:
+    """ "within 2 days", "up to 5 days": a deadline or a cap, not elapsed time."""
+    if first > 0 and tokens[first - 1].word in _LIMIT_WORDS:
+        return True
+    return first > 1 and tokens[first - 2].word == "up" and tokens[first - 1].word == "to"

@@ -157,6 +157,8 @@ def test_excluded_parent_vetoes_its_sub_causes(mini: Taxonomy) -> None:
         ("on hold for 10 minutes", []),
         ("the queue at the depot took 3 days", []),  # a day or more is not a hold
         ("sat 2hrs, then gave up", []),  # no wait word near
+        ("you may be on hold for up to 45 minutes", []),  # a limit, not a wait
+        ("answer the phone within 45 minutes please", []),
         ("billed 3 times for one order", ["billing_error"]),
     ],
 )
