@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from voc.transforms.feedback_tokens import OPTIONAL_WORDS, Vocabulary, root_of, tokenize
+from voc.transforms.numeric_evidence import UNIT_SECONDS
 
 __all__ = [
     "CONCEPT_RE",
@@ -52,24 +53,16 @@ _NUMBER_TEST_RE = re.compile(
     r"(?:\s+and\s*(>=|<=|>|<|=)\s*(\d+(?:\.\d+)?)\s*([a-z]+)?)?"
     r"(?:\s+near\s+(.+?))?(?:\s+within\s+(\d+))?\s*$"
 )
+# A rule may write a unit the way people abbreviate it; the text's own units are
+# read by numeric_evidence (whose table this extends).
 _UNIT_SECONDS = {
-    "s": 1,
+    **UNIT_SECONDS,
     "sec": 1,
-    "second": 1,
-    "seconds": 1,
     "min": 60,
     "mins": 60,
-    "minute": 60,
-    "minutes": 60,
     "h": 3600,
     "hr": 3600,
     "hrs": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "day": 86_400,
-    "days": 86_400,
-    "week": 604_800,
-    "weeks": 604_800,
 }
 DEFAULT_NEAR_WINDOW = 8
 

@@ -22,12 +22,13 @@ The module has no Beam dependency: the pipeline wraps these pure functions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
 from voc.transforms.cause_rules import Rule
 from voc.transforms.feedback_tokens import FILLER_WORDS, NEGATION_ROOT, Token, root_of, tokenize
-from voc.transforms.numeric_evidence import DURATION, Quantity, find_quantities
+from voc.transforms.numeric_evidence import DURATION, QUANTITY_WORDS, Quantity, find_quantities
 from voc.transforms.records import CauseMatch, Evidence
 from voc.transforms.taxonomy import (
     BUILTIN_CONCEPTS,
@@ -48,6 +49,7 @@ __all__ = [
 MAX_EVIDENCE = 3
 EVIDENCE_SEPARATOR = " | "
 MAX_CONFIDENCE = 0.99
+_DIGIT = re.compile(r"\d")
 
 # Up to this many filler words (feedback_tokens.FILLER_WORDS) may stand between the
 # words of a phrase, so "charged twice" also matches "charged me twice" and "{order}
@@ -98,26 +100,21 @@ def find_hits(
     candidates: set[int] = set()
     for atom in found:
         candidates.update(taxonomy.rules_by_atom.get(atom, ()))
-    quantities: list[Quantity] | None = None
-    for position in taxonomy.free_rules:
+    if taxonomy.number_rules and tokens and _may_hold_quantities(text, tokens):
+        quantities = find_quantities(tokens)
+        for position in taxonomy.number_rules if quantities else ():
+            hits.extend(_number_hits(rules[position], quantities, found, tokens, negated))
+    for position in taxonomy.regex_rules if text else ():
         rule = rules[position]
-        if rule.kind == "number":
-            if quantities is None:
-                quantities = find_quantities(tokens) if tokens else []
-            if quantities:
-                hits.extend(_number_hits(rule, quantities, found, tokens, negated))
-        elif rule.kind == "regex":
-            if text:
-                assert rule.pattern is not None
-                match = rule.pattern.search(text)
-                if match is not None:
-                    hits.append(Hit(rule, match.start(), match.end()))
-        elif rule.kind == "signal" and signals:
-            value = signals.get(rule.signal_field)
-            if _reaches(value, rule.signal_threshold):
-                hits.append(
-                    Hit(rule, -1, -1, detail=f"{rule.signal_field}={_format_number(value)}")
-                )
+        assert rule.pattern is not None
+        match = rule.pattern.search(text)
+        if match is not None:
+            hits.append(Hit(rule, match.start(), match.end()))
+    for position in taxonomy.signal_rules if signals else ():
+        rule = rules[position]
+        value = signals.get(rule.signal_field)  # type: ignore[union-attr]
+        if _reaches(value, rule.signal_threshold):
+            hits.append(Hit(rule, -1, -1, detail=f"{rule.signal_field}={_format_number(value)}"))
     present = found.keys()
     for position in sorted(candidates):
         rule = rules[position]
@@ -282,6 +279,14 @@ def _number_hits(
                     start = min(first, quantity.first)
                     return [_text_hit(rule, start, max(last, quantity.last), tokens, negated)]
     return []
+
+
+def _may_hold_quantities(text: str, tokens: list[Token]) -> bool:
+    """Cheap test before find_quantities: a digit, or a word that can start a count or a
+    duration ("three", "twice", "an hour")."""
+    if _DIGIT.search(text) is not None:
+        return True
+    return not QUANTITY_WORDS.isdisjoint([token.word for token in tokens])
 
 
 def _reaches(value: object, threshold: float) -> bool:

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 from voc.transforms.feedback_tokens import Token
 
-__all__ = ["DURATION", "TIMES", "UNIT_SECONDS", "Quantity", "find_quantities", "parse_amount"]
+__all__ = [
+    "DURATION",
+    "QUANTITY_WORDS",
+    "TIMES",
+    "UNIT_SECONDS",
+    "Quantity",
+    "find_quantities",
+    "parse_amount",
+]
 
 DURATION = "duration"  # value in seconds
 TIMES = "times"  # a count of occurrences ("3 times", "5th time", "third call")
@@ -103,6 +111,9 @@ _ORDINAL_COUNTED = frozenset(
 # Counts written as one word.
 _COUNT_WORDS = {"once": 1.0, "twice": 2.0, "thrice": 3.0}
 _LIMIT_WORDS = frozenset({"within", "max", "maximum"})
+# Every word that can start a quantity without a digit (matching skips the search
+# in texts that have none of them and no digit).
+QUANTITY_WORDS = frozenset({*_NUMBER_WORDS, *_ORDINAL_WORDS, *_COUNT_WORDS, "x"})
 _NUMBER_RE = re.compile(r"(\d+(?:[.,]\d+)?)(st|nd|rd|th|x)?")
 
 

@@ -168,19 +168,20 @@ class Taxonomy:
     # What the matcher needs, precomputed: atom -> rules that use it; the rules that
     # need no atom (bare numbers, regexes, signals); atom -> causes it excludes.
     rules_by_atom: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
-    free_rules: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    number_rules: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    regex_rules: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    signal_rules: tuple[int, ...] = field(init=False, repr=False, compare=False)
     excluded_by_atom: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {cause.id: cause for cause in self.causes})
         by_atom: dict[int, list[int]] = {}
-        free: list[int] = []
+        free: dict[str, list[int]] = {"number": [], "regex": [], "signal": []}
         for position, rule in enumerate(self.rules):
-            used = set(rule.atoms) | set(rule.other_atoms)
-            if rule.kind == "number" or not used:
-                free.append(position)
+            if rule.kind in free:
+                free[rule.kind].append(position)
                 continue
-            for atom in used:
+            for atom in set(rule.atoms) | set(rule.other_atoms):
                 by_atom.setdefault(atom, []).append(position)
         excluded: dict[int, list[int]] = {}
         positions = {cause.id: position for position, cause in enumerate(self.causes)}
@@ -192,7 +193,9 @@ class Taxonomy:
             for atom in own:
                 excluded.setdefault(atom, []).append(position)
         object.__setattr__(self, "rules_by_atom", {a: tuple(r) for a, r in by_atom.items()})
-        object.__setattr__(self, "free_rules", tuple(free))
+        object.__setattr__(self, "number_rules", tuple(free["number"]))
+        object.__setattr__(self, "regex_rules", tuple(free["regex"]))
+        object.__setattr__(self, "signal_rules", tuple(free["signal"]))
         object.__setattr__(self, "excluded_by_atom", {a: tuple(c) for a, c in excluded.items()})
 
     def department_for(self, cause_id: str) -> str:
