@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from voc.transforms.feedback_tokens import OPTIONAL_WORDS, Vocabulary, root_of, tokenize
+from voc.transforms.feedback_tokens import OPTIONAL_WORDS, Vocabulary, tokenize
 from voc.transforms.numeric_evidence import UNIT_SECONDS
 
 __all__ = [
@@ -250,8 +250,3 @@ def _amount(text: str, kind: str, amount: str, unit: str | None) -> float:
     if unit is not None and unit not in ("time", "times"):
         raise RuleError(f"number rule {text!r}: a count takes no unit, got {unit!r}")
     return value
-
-
-def phrase_roots(text: str) -> list[str]:
-    """The roots of a plain phrase, for vocabulary building."""
-    return [root_of(word) for word in CONCEPT_RE.sub(" ", text).lower().split()]

@@ -36,7 +36,7 @@ from voc.transforms.cause_rules import (
     compile_phrase,
     parse_number_test,
 )
-from voc.transforms.feedback_tokens import BUILTIN_ABBREVIATIONS, Vocabulary, tokenize
+from voc.transforms.feedback_tokens import BUILTIN_ABBREVIATIONS, Vocabulary
 from voc.transforms.taxonomy_file import (
     Located,
     LocatedDict,
@@ -212,9 +212,6 @@ class Taxonomy:
     def cause_ids(self) -> tuple[str, ...]:
         """Top-level cause ids in file order, the order matches are reported in."""
         return tuple(cause.id for cause in self.causes if cause.parent is None)
-
-    def sub_causes(self, cause_id: str) -> tuple[str, ...]:
-        return tuple(cause.id for cause in self.causes if cause.parent == cause_id)
 
     @property
     def label(self) -> str:
@@ -744,8 +741,3 @@ def _content_hash(document: Any) -> str:
     """Twelve hex digits of the resolved document's canonical JSON."""
     canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-
-
-def words_of(text: str, taxonomy: Taxonomy) -> list[str]:
-    """The words of a text as the taxonomy reads them (for explanations)."""
-    return [token.word for token in tokenize(text, taxonomy.vocabulary)]

@@ -29,7 +29,6 @@ __all__ = [
     "LocatedList",
     "Problems",
     "available_packs",
-    "line_of",
     "read_pack",
     "read_taxonomy_text",
     "resolve_extends",
@@ -71,13 +70,6 @@ class LocatedList(list):
         if position is not None and position < len(lines):
             return Located(self.source, lines[position])
         return Located(self.source, self.line)
-
-
-def line_of(value: Any, default: Located) -> Located:
-    """Where a mapping or list was written; ``default`` for plain values."""
-    if isinstance(value, LocatedDict | LocatedList):
-        return value.where()
-    return default
 
 
 @dataclass
