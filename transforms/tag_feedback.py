@@ -18,6 +18,8 @@ would cost more than tagging the bundle.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import apache_beam as beam
@@ -27,7 +29,9 @@ from voc.transforms.match_root_causes import match_root_causes
 from voc.transforms.normalize_text import strip_invisible_controls
 from voc.transforms.pseudonymize_ids import pseudonymize_ids, shared_key
 from voc.transforms.records import (
+    CauseMatch,
     FeedbackEvent,
+    SentimentScore,
     TaggedEvent,
     to_dead_letter,
 )
@@ -42,20 +46,44 @@ TEXT_FIELD = {"survey": "comment", "agent_note": "note"}
 SIGNAL_FIELDS = tuple(CAUSE_SIGNAL_FIELDS.values())
 
 
+@dataclass(frozen=True)
+class TaggedText:
+    """What tagging makes of one free text: the stored (redacted) text, its sentiment
+    and causes. The pipeline and ``voc tag`` both tag through tag_text."""
+
+    text: str
+    redactions: int
+    sentiment: SentimentScore
+    causes: tuple[CauseMatch, ...]
+
+
+def tag_text(
+    raw_text: str, taxonomy: Taxonomy, signals: Mapping[str, object] | None = None
+) -> TaggedText:
+    """Redact first, then score and match on the redacted text only."""
+    text, counts = redact_counts(strip_invisible_controls(raw_text))
+    return TaggedText(
+        text=text,
+        redactions=sum(counts.values()),
+        sentiment=score_sentiment(text),
+        causes=tuple(match_root_causes(text, taxonomy, signals)),
+    )
+
+
 def tag_event(
     event: FeedbackEvent, taxonomy: Taxonomy, pseudonym_key: bytes | None = None
 ) -> TaggedEvent:
     """``pseudonym_key`` None: the process's key (environment or the default key file)."""
     raw_text = event.payload.get(TEXT_FIELD[event.event_type], "") or ""
-    text, counts = redact_counts(strip_invisible_controls(raw_text))
     signals = {name: event.payload.get(name) for name in SIGNAL_FIELDS if name in event.payload}
+    tagged = tag_text(raw_text, taxonomy, signals)
     return TaggedEvent(
         event=event,
-        text=text,
-        sentiment=score_sentiment(text),
-        causes=tuple(match_root_causes(text, taxonomy, signals)),
+        text=tagged.text,
+        sentiment=tagged.sentiment,
+        causes=tagged.causes,
         taxonomy_version=taxonomy.version,
-        redactions=sum(counts.values()),
+        redactions=tagged.redactions,
         taxonomy_release=taxonomy.release,
         taxonomy_hash=taxonomy.content_hash,
         pseudonyms=pseudonymize_ids(event.payload, pseudonym_key or shared_key(None)),

@@ -15,20 +15,16 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from voc.transforms.detect_language import detect_language
-from voc.transforms.match_root_causes import match_root_causes
-from voc.transforms.normalize_text import strip_invisible_controls
-from voc.transforms.redact_pii import redact_counts
-from voc.transforms.score_sentiment import score_sentiment
+from voc.transforms.tag_feedback import tag_text
 from voc.transforms.taxonomy import UNCLASSIFIED, Taxonomy
 
 __all__ = ["tag_row", "tag_rows"]
 
 
 def tag_row(row: dict[str, Any], taxonomy: Taxonomy) -> dict[str, Any]:
-    text, _counts = redact_counts(strip_invisible_controls(row["text"]))
-    sentiment = score_sentiment(text)
+    tagged = tag_text(row["text"], taxonomy)
     causes = []
-    for match in match_root_causes(text, taxonomy):
+    for match in tagged.causes:
         if match.cause_id == UNCLASSIFIED:
             causes.append({"cause": UNCLASSIFIED, "department": match.department})
             continue
@@ -47,10 +43,10 @@ def tag_row(row: dict[str, Any], taxonomy: Taxonomy) -> dict[str, Any]:
         )
     passed = {key: value for key, value in row.items() if key not in ("text", "_line")}
     return passed | {
-        "text": text,
-        "sentiment": sentiment.label,
-        "sentiment_score": sentiment.compound,
-        "language": detect_language(text),
+        "text": tagged.text,
+        "sentiment": tagged.sentiment.label,
+        "sentiment_score": tagged.sentiment.compound,
+        "language": detect_language(tagged.text),
         "causes": causes,
         "taxonomy": taxonomy.label,
     }
