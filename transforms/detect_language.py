@@ -1,11 +1,13 @@
-"""Which language a short feedback text is written in, from its function words.
+"""Which language a feedback text is written in.
 
-Taxonomies and the sentiment lexicon are English; a tag on a Spanish comment is a
-guess, and an analyst trying a taxonomy on an export needs to see which rows those
-are. Function words ("the", "and", "el", "der") are the most frequent words of
-every language and rarely shared, so counting them identifies a language from a
-dozen words, with no model or downloaded data. Too little evidence gives ``und``
-(undetermined, as in BCP 47) rather than a guess.
+The sentiment lexicon and the taxonomies are English: a score on a Spanish comment
+is a guess, and an owner averaging sentiment must not average guesses. Google's
+Compact Language Detector 2 (``pycld2``) decides: its model is compiled into the
+package, so nothing is downloaded at run time, and it reads a text in ~15 us.
+Where CLD2 has too little to go on (a few words), the text's function words
+("the", "and", "el", "der") decide, as they identify a language from a dozen
+words. Too little evidence for either gives ``und`` (undetermined, as in BCP 47)
+rather than a guess.
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pycld2
+
 __all__ = ["UNDETERMINED", "detect_language"]
 
 UNDETERMINED = "und"
+_CLD2_UNKNOWN = "un"
+# CLD2 reads some short English sentences as Scots ("Service stinks here!"); both
+# are read by the English lexicon.
+_CLD2_ALIASES = {"sco": "en"}
 _MIN_HITS = 2
 
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
@@ -46,6 +54,18 @@ for _language, _words in _FUNCTION_WORDS.items():
 
 def detect_language(text: str) -> str:
     """A two-letter language code, or ``und`` when the text does not say."""
+    try:
+        reliable, _, found = pycld2.detect(text)
+    except pycld2.error:  # bytes CLD2 refuses (C1 controls, lone surrogates)
+        reliable, found = False, ()
+    if found:
+        code = _CLD2_ALIASES.get(found[0][1], found[0][1])
+        if code != _CLD2_UNKNOWN and (reliable or code == "en"):
+            return code
+    return _from_function_words(text)
+
+
+def _from_function_words(text: str) -> str:
     counts = dict.fromkeys(_FUNCTION_WORDS, 0)
     for word in _WORD_RE.findall(_without_accents(text.lower())):
         for language in _LANGUAGES_OF.get(word, ()):

@@ -33,6 +33,7 @@ __all__ = [
     "OPTIONAL_WORDS",
     "Token",
     "Vocabulary",
+    "hashtag_words",
     "root_of",
     "tokenize",
 ]
@@ -365,6 +366,23 @@ def _hashtag_words(
                 position += len(word)
             return words
     return [(lowered, offset, offset + len(body))]
+
+
+def hashtag_words(body: str, words: frozenset[str]) -> list[str]:
+    """The words of a hashtag's body ("StillWaiting", "neveragain", "fail"): split by
+    case, else into known ``words``, else where a known word of four letters or more
+    starts or ends it ("worstservice" -> worst, service); else the body as one word."""
+    spans = _camel_spans(body)
+    if len(spans) > 1:
+        return [body[begin:end] for begin, end in spans]
+    lowered = body.lower()
+    split = _segment(lowered, words)
+    if split is not None:
+        return split
+    for cut in range(len(lowered) - 3, 3, -1):
+        if lowered[:cut] in words or lowered[cut:] in words:
+            return [lowered[:cut], lowered[cut:]]
+    return [body]
 
 
 def _camel_spans(body: str) -> list[tuple[int, int]]:

@@ -24,6 +24,7 @@ __all__ = [
     "UNIT_SECONDS",
     "Quantity",
     "find_quantities",
+    "may_hold_quantities",
     "parse_amount",
 ]
 
@@ -114,6 +115,16 @@ _LIMIT_WORDS = frozenset({"within", "max", "maximum"})
 # Every word that can start a quantity without a digit (matching skips the search
 # in texts that have none of them and no digit).
 QUANTITY_WORDS = frozenset({*_NUMBER_WORDS, *_ORDINAL_WORDS, *_COUNT_WORDS, "x"})
+# Every quantity find_quantities reports ends with (or is) one of these words.
+_QUANTITY_ENDS = frozenset(
+    {*UNIT_SECONDS, *_TIME_WORDS, *_ORDINAL_COUNTED, *_COUNT_WORDS, "x", "different"}
+)
+
+
+def may_hold_quantities(tokens: list[Token]) -> bool:
+    """Cheap test before find_quantities: no unit, time word or count word, no
+    quantity. Most feedback has none; many texts have "a" and order numbers."""
+    return not _QUANTITY_ENDS.isdisjoint([token.word for token in tokens])
 _NUMBER_RE = re.compile(r"(\d+(?:[.,]\d+)?)(st|nd|rd|th|x)?")
 
 

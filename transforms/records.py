@@ -164,12 +164,27 @@ def _short_stack(error: Exception) -> str:
 # -- tagged -------------------------------------------------------------------
 
 
+# The label of text in a language the sentiment lexicon does not read.
+UNSCORED = "unscored"
+# A learned model's cause tag has this rule_id prefix, then the model's version.
+MODEL_RULE_PREFIX = "model:"
+
+
 @dataclass(frozen=True)
 class SentimentScore:
-    """Score of one text: VADER compound in [-1, 1] and its thresholded label."""
+    """Sentiment of one text: a compound score in [-1, 1], its 3-class label and how
+    sure the scorer is of that label.
+
+    ``label`` is "unscored" (and ``compound`` 0) for text in a language the scorer
+    does not read: a neutral score it did not earn would dilute every average.
+    ``model_version`` names the learned model that contributed, if one did.
+    """
 
     compound: float
-    label: str  # "positive" | "neutral" | "negative"
+    label: str  # "positive" | "neutral" | "negative" | "unscored"
+    confidence: float = 1.0  # 0 .. 1, the probability of ``label``
+    language: str = "en"  # detected language code, "und" when too short to tell
+    model_version: str = ""
 
 
 class Evidence(NamedTuple):
@@ -200,6 +215,8 @@ class CauseMatch:
     sub_cause_id: str = ""
     confidence: float = 1.0
     spans: tuple[Evidence, ...] = ()
+    # The sentiment compound of the sentence the evidence is in (None: not scored).
+    sentiment: float | None = None
 
     @property
     def rule_id(self) -> str:
@@ -221,6 +238,8 @@ class TaggedEvent:
     taxonomy_hash: str = ""
     # Identifier fields whose value looked personal, with the pseudonym stored instead.
     pseudonyms: Mapping[str, str] = field(default_factory=dict)
+    # Surveys: scores and comment fused (voc.transforms.experience_score); else None.
+    experience: Any = None
 
     @functools.cached_property
     def payload_sha256(self) -> str:

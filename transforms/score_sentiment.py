@@ -14,7 +14,6 @@ Run ``python -m voc.transforms.score_sentiment`` to prepare the lexicon ahead of
 
 from __future__ import annotations
 
-import copy
 import functools
 import importlib.resources
 import os
@@ -23,14 +22,28 @@ import sys
 import tempfile
 import threading
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from voc.transforms.detect_language import UNDETERMINED, detect_language
+from voc.transforms.emoji_names import name_emoji
+from voc.transforms.feedback_tokens import Token, hashtag_words, tokenize
 from voc.transforms.normalize_text import fold_apostrophes
-from voc.transforms.records import SentimentScore
+from voc.transforms.records import UNSCORED, SentimentScore
+from voc.transforms.support_sentiment import (
+    LABELS,
+    SentimentReading,
+    label_of,
+    read_sentiment,
+)
+from voc.transforms.vader_scorer import VaderScorer
+
+if TYPE_CHECKING:
+    from voc.transforms.learned_model import LearnedModel
 
 # Where NLTK looks for the lexicon, relative to a directory on nltk.data.path.
 LEXICON_ZIP = Path("sentiment") / "vader_lexicon.zip"
@@ -54,6 +67,8 @@ NEGATIVE_THRESHOLD = -0.05
 MAX_SCORED_CHARS = 5_000
 
 DOMAIN_LEXICON_RESOURCE = "sentiment_lexicon.yaml"
+# The lexicon reads English; "und" is text too short to tell (mostly English here).
+SCORED_LANGUAGES = frozenset(["en", UNDETERMINED])
 _VALENCE_LIMIT = 4.0
 
 
@@ -259,9 +274,18 @@ def ensure_vader_lexicon(data_dir: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class _Analyzers:
-    plain: Any  # nltk SentimentIntensityAnalyzer with VADER's lexicon only
-    domain: Any  # same engine, lexicon overlaid with voc's domain lexicon
+    plain: Any  # nltk SentimentIntensityAnalyzer with VADER's lexicon only: the baseline
+    engine: VaderScorer  # NLTK-identical VADER over the lexicon overlaid with voc's
+    lexicon: dict[str, float]  # that overlaid lexicon
     phrase_pattern: re.Pattern[str] | None
+    hashtag_words: frozenset[str]  # words a run-together hashtag may be split into
+
+    # The names support_sentiment.read_sentiment expects of its engine.
+    def valences(self, text: str) -> tuple[list[str], list[float]]:
+        return self.engine.valences(text)
+
+    def scores_of(self, valences, text: str) -> dict[str, float]:
+        return self.engine.scores_of(valences, text)
 
 
 _analyzers: _Analyzers | None = None
@@ -288,11 +312,17 @@ def _build_analyzers() -> _Analyzers:
             # The joined token would silently take over a real word's valence.
             raise ValueError(f"sentiment lexicon: phrase {phrase!r} collides with {token!r}")
         phrase_entries[token] = valence
-    # Reuse the parsed lexicon rather than parsing the file a second time; only the
-    # lexicon dict differs between the two analyzers.
-    domain = copy.copy(plain)
-    domain.lexicon = {**plain.lexicon, **words, **phrase_entries}
-    return _Analyzers(plain, domain, compile_phrase_pattern(list(phrases)))
+    lexicon = {**plain.lexicon, **words, **phrase_entries}
+    hashtag_words = frozenset(
+        word for word in lexicon if word.isalpha() and len(word) > 2
+    ) | frozenset(word for phrase in phrases for word in phrase.split())
+    return _Analyzers(
+        plain,
+        VaderScorer(lexicon),
+        lexicon,
+        compile_phrase_pattern(list(phrases)),
+        hashtag_words,
+    )
 
 
 def _get_analyzers() -> _Analyzers:
@@ -321,17 +351,89 @@ def warm_up() -> None:
 # Scoring
 # ---------------------------------------------------------------------------
 
+_GLUED_PUNCTUATION = re.compile(r"(\w)([!?]{2,}[!?.]*)")
+_HASHTAG = re.compile(r"#([^\W_][\w]*)")
 
-def score_sentiment(text: str) -> SentimentScore:
-    """Score one feedback text with VADER and voc's support-language lexicon."""
+
+def prepare_sentence(sentence: str, analyzers: _Analyzers | None = None) -> str:
+    """Rewrite one sentence for VADER: runs of "!" and "?" parted from the word they
+    follow, typographic apostrophes folded (so its negation rules see "isn't"), hashtags split into words ("#StillWaiting" -> "Still Waiting",
+    "#neveragain" -> "never again"), emoji named ("\U0001f621" -> "enraged face"),
+    and domain phrases joined into their lexicon tokens."""
+    analyzers = analyzers or _get_analyzers()
+    if "!!" in sentence or "??" in sentence or "?!" in sentence or "!?" in sentence:
+        # NLTK keeps "good!!!!" whole (not a lexicon word); the run still counts as
+        # emphasis once it stands apart
+        sentence = _GLUED_PUNCTUATION.sub(r"\1 \2", sentence)
+    if not sentence.isascii():
+        sentence = name_emoji(fold_apostrophes(sentence))
+    if "#" in sentence:
+        sentence = _HASHTAG.sub(
+            lambda found: " ".join(hashtag_words(found.group(1), analyzers.hashtag_words)),
+            sentence,
+        )
+    return join_phrases(sentence, analyzers.phrase_pattern)
+
+
+def read_text_sentiment(
+    text: str,
+    tokens: Sequence[Token] | None = None,
+    model: LearnedModel | None = None,
+) -> tuple[SentimentScore, SentimentReading | None]:
+    """A text's sentiment, and the per-sentence reading behind it (None when the text
+    was not scored: empty, or in a language the lexicon does not read).
+
+    ``tokens``: the text's feedback tokens if the caller has them (tagging tokenizes
+    once for sentiment and causes); ``model``: a learned model to blend in.
+    """
     if not text or not text.strip():
-        return SentimentScore(0.0, "neutral")
+        return SentimentScore(0.0, "neutral", 1.0, UNDETERMINED), None
+    text = truncate_for_scoring(text)
+    language = detect_language(text)
+    if language not in SCORED_LANGUAGES:
+        return SentimentScore(0.0, UNSCORED, 0.0, language), None
     analyzers = _get_analyzers()
-    # Folded so VADER's negation rules see "isn't" however the apostrophe was typed.
-    folded = fold_apostrophes(truncate_for_scoring(text))
-    prepared = join_phrases(folded, analyzers.phrase_pattern)
-    compound = float(analyzers.domain.polarity_scores(prepared)["compound"])
-    return SentimentScore(compound, label_for_compound(compound))
+    if tokens is None:
+        tokens = tokenize(text)
+    reading = read_sentiment(
+        text, tokens, analyzers, lambda part: prepare_sentence(part, analyzers)
+    )
+    if model is None:
+        score = SentimentScore(reading.compound, reading.label, reading.confidence, language)
+        return score, reading
+    blended = blend_with_model(reading, model, tokens)
+    return replace(blended, language=language), reading
+
+
+def score_sentiment(
+    text: str, model: LearnedModel | None = None, tokens: Sequence[Token] | None = None
+) -> SentimentScore:
+    """Score one feedback text: VADER with voc's support-language layer, and a learned
+    model blended in when one is given (see read_text_sentiment)."""
+    return read_text_sentiment(text, tokens, model)[0]
+
+
+def blend_with_model(
+    reading: SentimentReading, model: LearnedModel, tokens: Sequence[Token]
+) -> SentimentScore:
+    """Mix the lexicon's class probabilities with the model's by the model's weight
+    (chosen when it was trained): each covers the other's blind spots, the lexicon
+    words nobody in the history used, the model a company's own vocabulary."""
+    from voc.transforms.text_features import features_of
+
+    learned = model.sentiment_probabilities(features_of(tokens))
+    weight = model.blend_weight
+    mixed = [
+        (1 - weight) * lexical + weight * learned[label]
+        for lexical, label in zip(reading.probabilities, LABELS, strict=True)
+    ]
+    label = label_of(mixed)
+    compound = (1 - weight) * reading.compound + weight * (
+        learned["positive"] - learned["negative"]
+    )
+    return SentimentScore(
+        round(compound, 4), label, round(max(mixed), 4), model_version=model.version
+    )
 
 
 def plain_vader_score(text: str) -> float:

@@ -277,7 +277,7 @@ def test_label_thresholds(compound: float, label: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
 def test_empty_text_is_neutral(text: str) -> None:
-    assert score_sentiment(text) == SentimentScore(0.0, "neutral")
+    assert score_sentiment(text) == SentimentScore(0.0, "neutral", 1.0, "und")
     assert plain_vader_score(text) == 0.0
 
 
