@@ -76,6 +76,12 @@ class VocOptions(PipelineOptions):
             "travel, banking, utilities",
         )
         group.add_argument(
+            "--model",
+            default=None,
+            help="a learned model file from 'voc learn', blended into sentiment and used for "
+            "texts no rule tags (default: rules only)",
+        )
+        group.add_argument(
             "--surveys-subscription",
             dest="surveys_subscription",
             default=TOPOLOGY["surveys"],
@@ -199,6 +205,7 @@ class JobConfig:
     duckdb: str
     taxonomy: str | None
     batched: bool
+    model: str | None = None
     # The native source's id_label; None where the runner cannot use one (DirectRunner).
     id_attribute: str | None = None
     stop_grace: float = 30.0
@@ -274,6 +281,22 @@ def check_taxonomy(reference: str | None) -> None:
         raise ConfigError(f"{flag}: {error}") from None
 
 
+def check_model(path: str | None) -> None:
+    """Load (and cache) the learned model now: a missing, tampered or under-trained
+    model fails before any work starts, on one line."""
+    if path is None:
+        return
+    from voc.transforms.learned_model import ModelError
+    from voc.transforms.tag_feedback import shared_model
+
+    if not Path(path).is_file():
+        raise ConfigError(f"--model {path}: no such file")
+    try:
+        shared_model(path)
+    except ModelError as error:
+        raise ConfigError(f"--model {path}: {error}") from None
+
+
 def validate(options: PipelineOptions) -> JobConfig:
     """Check everything that can be checked before the job starts."""
     voc = options.view_as(VocOptions)
@@ -299,6 +322,7 @@ def validate(options: PipelineOptions) -> JobConfig:
 
     taxonomy = taxonomy_reference(voc.taxonomy, voc.taxonomy_pack)
     check_taxonomy(taxonomy)
+    check_model(voc.model)
 
     problem = output_file_problem(voc.duckdb)
     if problem is not None:
@@ -316,6 +340,7 @@ def validate(options: PipelineOptions) -> JobConfig:
         duckdb=str(Path(voc.duckdb)),
         taxonomy=taxonomy,
         batched=batched,
+        model=str(Path(voc.model)) if voc.model else None,
         id_attribute=(voc.id_attribute or None) if runner not in IN_PROCESS_RUNNERS else None,
         stop_grace=voc.stop_grace,
         parse_limits=ParseLimits(

@@ -33,19 +33,21 @@ class ParseTagAndStore(beam.PTransform):
         taxonomy_path: str | None = None,
         limits: ParseLimits = DEFAULT_LIMITS,
         pseudonym_key: bytes | None = None,
+        model_path: str | None = None,
     ) -> None:
         super().__init__()
         self.sink = sink
         self.taxonomy_path = taxonomy_path
         self.limits = limits
         self.pseudonym_key = pseudonym_key
+        self.model_path = model_path
 
     def expand(self, messages) -> dict[str, PCollection]:
         """Returns the named outputs (``events``, ``tagged``, ``parse_failures``,
         ``tag_failures``) for tests and for branches added after tagging."""
         parsed = messages | "ParseEvents" >> ParseEvents(self.limits)
         tagged = parsed.events | "TagFeedback" >> TagFeedback(
-            self.taxonomy_path, self.pseudonym_key
+            self.taxonomy_path, self.pseudonym_key, self.model_path
         )
         records = (
             tagged.tagged,

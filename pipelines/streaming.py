@@ -28,5 +28,5 @@ def build_pipeline(p: beam.Pipeline, config: JobConfig, session_id: str | None =
     )
     sink = WriteToDuckDB(config.duckdb, config.stop_grace)
     return messages | "ParseTagAndStore" >> ParseTagAndStore(
-        sink, config.taxonomy, config.parse_limits, config.pseudonym_key
+        sink, config.taxonomy, config.parse_limits, config.pseudonym_key, config.model
     )

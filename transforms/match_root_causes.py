@@ -28,7 +28,13 @@ from typing import NamedTuple
 
 from voc.transforms.cause_rules import Rule
 from voc.transforms.feedback_tokens import FILLER_WORDS, NEGATION_ROOT, Token, root_of, tokenize
-from voc.transforms.numeric_evidence import DURATION, QUANTITY_WORDS, Quantity, find_quantities
+from voc.transforms.numeric_evidence import (
+    DURATION,
+    QUANTITY_WORDS,
+    Quantity,
+    find_quantities,
+    may_hold_quantities,
+)
 from voc.transforms.records import CauseMatch, Evidence
 from voc.transforms.taxonomy import (
     BUILTIN_CONCEPTS,
@@ -78,21 +84,32 @@ class Hit(NamedTuple):
 
 
 def match_root_causes(
-    text: str, taxonomy: Taxonomy, signals: Mapping[str, object] | None = None
+    text: str,
+    taxonomy: Taxonomy,
+    signals: Mapping[str, object] | None = None,
+    tokens: list[Token] | None = None,
 ) -> list[CauseMatch]:
-    """The causes of one text (multi-label, taxonomy order), or [unclassified]."""
-    hits = [hit for hit in find_hits(text, taxonomy, signals) if not hit.vetoed]
+    """The causes of one text (multi-label, taxonomy order), or [unclassified].
+
+    ``tokens``: the text tokenized with ``taxonomy.vocabulary``, when the caller
+    already has them (tagging shares one tokenization with sentiment).
+    """
+    hits = [hit for hit in find_hits(text, taxonomy, signals, tokens) if not hit.vetoed]
     if not hits:
         return [CauseMatch(UNCLASSIFIED, TRIAGE_DEPARTMENT, "")]
     return _to_matches(text, hits, taxonomy)
 
 
 def find_hits(
-    text: str, taxonomy: Taxonomy, signals: Mapping[str, object] | None = None
+    text: str,
+    taxonomy: Taxonomy,
+    signals: Mapping[str, object] | None = None,
+    tokens: list[Token] | None = None,
 ) -> list[Hit]:
     """Every rule firing, vetoed ones included (``voc taxonomy explain`` shows them)."""
     hits: list[Hit] = []
-    tokens = tokenize(text, taxonomy.vocabulary) if text else []
+    if tokens is None:
+        tokens = tokenize(text, taxonomy.vocabulary) if text else []
     negated = _negation_scope(tokens)
     found = _find_atoms(tokens, taxonomy.trie) if tokens else {}
     excluded = _excluded_causes(found, negated, taxonomy)
@@ -282,8 +299,10 @@ def _number_hits(
 
 
 def _may_hold_quantities(text: str, tokens: list[Token]) -> bool:
-    """Cheap test before find_quantities: a digit, or a word that can start a count or a
-    duration ("three", "twice", "an hour")."""
+    """Cheap test before find_quantities: a unit or time word, and a digit or a word
+    that can start a count or a duration ("three", "twice", "an hour")."""
+    if not may_hold_quantities(tokens):
+        return False
     if _DIGIT.search(text) is not None:
         return True
     return not QUANTITY_WORDS.isdisjoint([token.word for token in tokens])

@@ -20,6 +20,7 @@ def summary_command(args, _argv, _beam) -> int:
 
     from voc.pipelines.ops.summary import (
         cause_evidence,
+        cause_sentiment,
         department_summary,
         format_table,
         table_counts,
@@ -37,10 +38,17 @@ def summary_command(args, _argv, _beam) -> int:
             print(format_table(*department_summary(con)))
             print()
             print(format_table(*cause_evidence(con)))
+            print()
+            print(format_table(*cause_sentiment(con)))
             counts = table_counts(con)
         except duckdb.CatalogException as error:
             raise UsageError(
                 f"voc summary: {args.duckdb} has no voc tables ({first_line(error)})"
+            ) from None
+        except duckdb.BinderException as error:
+            raise UsageError(
+                f"voc summary: {args.duckdb} predates this release's tables; a 'voc run'"
+                f" on it migrates them ({first_line(error)})"
             ) from None
     print()
     for table, count in counts.items():

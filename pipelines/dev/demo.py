@@ -25,6 +25,7 @@ from voc.pipelines.local_driver import RunReport, run_job
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.ops.summary import (
     cause_evidence,
+    cause_sentiment,
     department_summary,
     format_table,
     table_counts,
@@ -127,6 +128,7 @@ def run_demo(
         ).fetchone()[0]
         columns, rows = department_summary(con)
         evidence_columns, evidence_rows = cause_evidence(con, limit=DEMO_CAUSES)
+        sentiment_columns, sentiment_rows = cause_sentiment(con)
     result = DemoResult(report, run, counts, time.monotonic() - started)
 
     print("\nPer-department summary (feedback_tags in " + duckdb_path + "):\n", file=out)
@@ -136,6 +138,11 @@ def run_demo(
         file=out,
     )
     print(format_table(evidence_columns, _shortened(evidence_rows)), file=out)
+    print(
+        "\nSentiment by cause (where customers named it; sql/queries/cause_sentiment.sql):\n",
+        file=out,
+    )
+    print(format_table(sentiment_columns, sentiment_rows), file=out)
     print("\nTable counts vs. what the generator sent:", file=out)
     expected = result.expected
     for table, count in counts.items():

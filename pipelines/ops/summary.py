@@ -36,6 +36,12 @@ def cause_evidence(
     return columns, rows[:limit] if limit is not None else rows
 
 
+def cause_sentiment(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Each cause with the sentiment of the sentences naming it, most negative first."""
+    cursor = con.execute(sql.query("cause_sentiment"))
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned text table: numbers right-aligned, text left-aligned."""
     cells = [[_cell(v) for v in row] for row in rows]

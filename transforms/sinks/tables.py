@@ -27,7 +27,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from voc.transforms.records import DeadLetter, TaggedEvent
+from voc.transforms.records import (
+    MODEL_RULE_PREFIX,
+    UNSCORED,
+    DeadLetter,
+    SentimentScore,
+    TaggedEvent,
+)
 
 Record = TaggedEvent | DeadLetter
 Row = dict[str, Any]
@@ -65,14 +71,22 @@ def _fact_common(tagged: TaggedEvent, now: datetime) -> Row:
         "event_id": event.event_id,
         "interaction_id": tagged.identifier("interaction_id"),
         "channel": event.payload["channel"],
-        "sentiment_score": tagged.sentiment.compound,
+        "sentiment_score": _score(tagged.sentiment),
         "sentiment_label": tagged.sentiment.label,
+        "sentiment_confidence": tagged.sentiment.confidence,
+        "detected_language": tagged.sentiment.language,
+        "sentiment_model": tagged.sentiment.model_version or None,
         "schema_version": event.schema_version,
         "message_id": event.message.message_id or None,
         "published_at": event.message.publish_time,
         "ingested_at": now,
         "payload_sha256": tagged.payload_sha256,
     }
+
+
+def _score(sentiment: SentimentScore) -> float | None:
+    """Unscored text (a language the lexicon does not read) stores no score."""
+    return None if sentiment.label == UNSCORED else sentiment.compound
 
 
 def _is_event(record: Record, event_type: str) -> bool:
@@ -83,6 +97,7 @@ def survey_rows(record: Record, now: datetime) -> list[Row]:
     if not _is_event(record, "survey"):
         return []
     payload = record.event.payload
+    experience = record.experience
     return [
         _fact_common(record, now)
         | {
@@ -96,6 +111,8 @@ def survey_rows(record: Record, now: datetime) -> list[Row]:
             "language": payload["language"],
             # Survey v2 and later; v1 never has it, so NULL there.
             "product_area": payload.get("product_area"),
+            "experience_score": experience.score if experience else None,
+            "contradiction": experience.contradiction if experience else None,
         }
     ]
 
@@ -136,7 +153,7 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
                 "cause_id": cause.cause_id,
                 "department": cause.department,
                 "evidence": cause.evidence,
-                "sentiment_score": record.sentiment.compound,
+                "sentiment_score": _score(record.sentiment),
                 "sentiment_label": record.sentiment.label,
                 "taxonomy_version": record.taxonomy_version,
                 "tagged_at": now,
@@ -152,10 +169,19 @@ def tag_rows(record: Record, now: datetime) -> list[Row]:
                 "evidence_spans": _spans_json(cause.spans),
                 "taxonomy_release": record.taxonomy_release or None,
                 "taxonomy_hash": record.taxonomy_hash or None,
+                "evidence_sentiment": cause.sentiment,
+                "model_version": _model_of(cause),
             }
         )
         seen_departments.add(cause.department)
     return rows
+
+
+def _model_of(cause) -> str | None:
+    rule_id = cause.rule_id
+    return (
+        rule_id.removeprefix(MODEL_RULE_PREFIX) if rule_id.startswith(MODEL_RULE_PREFIX) else None
+    )
 
 
 def _spans_json(spans) -> str:
@@ -195,6 +221,9 @@ _FACT_COMMON = [
     ("channel", pa.string()),
     ("sentiment_score", pa.float64()),
     ("sentiment_label", pa.string()),
+    ("sentiment_confidence", pa.float64()),
+    ("detected_language", pa.string()),
+    ("sentiment_model", pa.string()),
     ("schema_version", pa.int32()),
     ("message_id", pa.string()),
     ("published_at", _TS),
@@ -216,6 +245,8 @@ SURVEYS = Table(
             ("comment", pa.string()),
             ("language", pa.string()),
             ("product_area", pa.string()),
+            ("experience_score", pa.float64()),
+            ("contradiction", pa.bool_()),
         ]
     ),
     key=("event_id",),
@@ -268,6 +299,8 @@ FEEDBACK_TAGS = Table(
             ("evidence_spans", pa.string()),
             ("taxonomy_release", pa.string()),
             ("taxonomy_hash", pa.string()),
+            ("evidence_sentiment", pa.float64()),
+            ("model_version", pa.string()),
         ]
     ),
     key=("event_id", "cause_id"),

@@ -414,8 +414,33 @@ def test_migration_007_keeps_older_tags_with_empty_evidence_columns(tmp_path):
         " values ('s-1', 'survey', 'i-1', now(), 'billing_error', 'billing', 'charged twice',"
         " -0.5, 'negative', 1, now())"
     )
-    assert apply_migrations(con) == ["007_tag_evidence_and_sub_causes.sql"]
+    assert apply_migrations(con) == [
+        "007_tag_evidence_and_sub_causes.sql",
+        "008_sentiment_detail_and_experience.sql",
+    ]
     assert con.execute(
-        "select cause_id, evidence, rule_id, sub_cause_id, confidence, taxonomy_hash"
-        " from feedback_tags"
-    ).fetchall() == [("billing_error", "charged twice", None, None, None, None)]
+        "select cause_id, evidence, rule_id, sub_cause_id, confidence, taxonomy_hash,"
+        " sentiment_score, evidence_sentiment, model_version from feedback_tags"
+    ).fetchall() == [
+        ("billing_error", "charged twice", None, None, None, None, -0.5, None, None)
+    ]
+
+
+def test_migration_008_lets_unscored_text_store_no_score(tmp_path):
+    con = file_migrated_through(tmp_path / "old.duckdb", 3)  # stores survey s-1
+    for version, name, sql in migrations()[3:7]:  # 004-007, as the last release left it
+        con.execute(sql)
+        con.execute("insert into schema_migrations values (?, ?, now())", [version, name])
+    assert apply_migrations(con) == ["008_sentiment_detail_and_experience.sql"]
+    con.execute(
+        "insert into surveys (event_id, interaction_id, customer_id, channel, submitted_at,"
+        " resolved, comment, language, sentiment_score, sentiment_label, schema_version,"
+        " ingested_at, detected_language) values ('s-2', 'i-2', 'c-2', 'web', now(), true,"
+        " 'muy lento', 'es', null, 'unscored', 1, now(), 'es')"
+    )
+    rows = con.execute(
+        "select event_id, sentiment_score is null, sentiment_label, experience_score,"
+        " detected_language from surveys order by event_id"
+    ).fetchall()
+    assert rows[1] == ("s-2", True, "unscored", None, "es")
+    assert rows[0][0] == "s-1" and rows[0][1] is False and rows[0][3:] == (None, None)
