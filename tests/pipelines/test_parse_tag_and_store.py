@@ -99,14 +99,14 @@ def test_a_poison_message_is_dead_lettered_and_the_stream_goes_on(tmp_path, monk
     text) must not fail its bundle: the events around it are stored, it is a dead letter."""
     import voc.transforms.tag_feedback as tag_feedback
 
-    real_score = tag_feedback.score_sentiment
+    real_score = tag_feedback.read_text_sentiment
 
-    def score_or_crash(text: str):
+    def score_or_crash(text: str, *args, **kwargs):
         if "POISON" in text:
             raise ZeroDivisionError("division by zero in a scoring bug")
-        return real_score(text)
+        return real_score(text, *args, **kwargs)
 
-    monkeypatch.setattr(tag_feedback, "score_sentiment", score_or_crash)
+    monkeypatch.setattr(tag_feedback, "read_text_sentiment", score_or_crash)
     db = str(tmp_path / "voc.duckdb")
     with TestPipeline(options=streaming_options()) as p:
         stream = (
