@@ -66,13 +66,13 @@ def root_set(words: str) -> frozenset[str]:
 # "disconnected", "disconnects", "delays", "queueing", "chased", "overdue".
 FRICTION_ROOTS = root_set(
     "disconnect delay delayed cancel cancelled wait waiting waited queue queued chase "
-    "chasing overdue pending outage transfer transferred reschedule redirect bounce "
+    "chasing overdue pending outage reschedule redirect bounce "
     "lost lose missing stuck hung drop dropped declined rejected ignored unanswered "
-    "late crash freeze frozen glitch error fail broken faulty defective damaged "
+    "late crash freeze frozen glitch error fail break breaks broken faulty defective damaged "
     "leak leaking overcharged unresolved escalate increase hike doubled tripled "
     "delete deleted wipe wiped erase corrupt snapped cracked torn ripped mould mouldy "
     "moldy stain stained dented scratched squashed smashed shattered swollen rotten "
-    "stale expired"
+    "stale expired slow slowed overheat overheating"
 )
 # Outcomes a customer expects; negated, each is a complaint ("never arrived", "not
 # received", "nobody answered", "hasn't been refunded").
@@ -83,7 +83,8 @@ OUTCOME_ROOTS = root_set(
     "updated credit credited return returned contact contacted ship shipped come came "
     "get got send sent help helped turn pay paid give gave sign signed apply "
     "applied move moved explain explained tell told inform informed notify notified "
-    "consent agree agreed ok okay read listen listened"
+    "consent agree agreed ok okay read listen listened reach reached pair sync notice warning "
+    "permission explanation upload download install log login access use open find"
 )
 NEGATION_WORDS = word_set(
     "not no never nobody nothing none nowhere neither nor cannot cant without hasnt "

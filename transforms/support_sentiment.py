@@ -112,15 +112,17 @@ HYPOTHETICAL_OPENERS = word_set(
     "will would can could should shall may might is are do does am if how when what which "
     "who where any is there"
 )
+# Words that open a message without being part of its question or request.
+GREETINGS = word_set("hi hello hey dear morning afternoon evening good team support thanks")
 # ... unless it says the thing already happened.
 HAPPENED_WORDS = word_set(
-    "was were did didnt has hasnt have havent had hadnt got still yet again why already been"
+    "was were did didnt has hasnt have havent had hadnt got still yet why already been"
 )
 # "like" is an opinion only after a subject or an adverb that makes it a verb:
 # "I like", "really liked"; "feels like", "like 3 hours", "looks like" are not.
 # (Read from the sentence: VADER drops one-letter words such as "I".)
 _LIKE_VERB = re.compile(
-    r"\b(?:i|we|you|they|he|she|really|do|did|don'?t|didn'?t|also|definitely|always)"
+    r"\b(?:i|we|you|they|he|she|really|do|did|not|don'?t|didn'?t|also|definitely|always)"
     r"\s+(?:really\s+)?lik(?:e|ed)\b",
     re.IGNORECASE,
 )
@@ -132,8 +134,14 @@ COMPARATIVES = word_set(
 )
 # Written marks of irony: every positive word of the text reads as its opposite.
 IRONY_MARKERS = ("\U0001f643", "\U0001f644", "\U0001f612", "/s ", "said no one ever")
-_ABSENT_TROUBLE = word_set("fuss hassle wait queue drama issue issues")
-_REASSURING_VERBS = word_set("worry hesitate panic stress mind")
+# VADER's own factor for a negated word.
+NEGATION_SCALAR = -0.74
+# After "don't": reassurance ("don't worry") or a verb of state, which has no
+# imperative: "(I) don't want to lose anything", "don't know if it's shipped".
+_NOT_WARNINGS = word_set(
+    "worry hesitate panic stress mind want need know think have see get understand like "
+    "remember care recall"
+)
 _NUMBER_WORDS = dict.fromkeys(["zero", "no", "0"], 0.0) | {
     word: float(value)
     for value, names in enumerate(["", "one 1", "two 2", "three 3", "four 4", "five 5"])
@@ -235,7 +243,7 @@ def read_sentiment(
         sentence_tokens = tokens[first:last]
         prepared = prepare(sentence)
         words, valences = engine.valences(prepared)
-        kind = _sentence_kind(sentence_tokens, sentence)
+        kind = _sentence_kind(_without_mentions(sentence_tokens, text), sentence)
         facts = frictions.get(number, 0)
         if kind == "request" and any(token.root in REMEDY_ROOTS for token in sentence_tokens):
             facts += 1  # "please refund the fee", "I need this corrected"
@@ -292,6 +300,13 @@ def _sentence_spans(text: str, tokens: list[Token]) -> list[tuple[int, int, int,
     return spans
 
 
+def _without_mentions(tokens: list[Token], text: str) -> list[Token]:
+    """The tokens without @mentions ("@ShopHelp are you open?" opens with "are")."""
+    if "@" not in text:
+        return tokens
+    return [token for token in tokens if not (token.start and text[token.start - 1] == "@")]
+
+
 def _sentence_kind(tokens: Sequence[Token], sentence: str) -> str:
     """ "request", "hypothetical" (a question about what may happen), or "statement".
 
@@ -299,6 +314,7 @@ def _sentence_kind(tokens: Sequence[Token], sentence: str) -> str:
     is it still valid?"); customers often drop the "?" of a request but rarely of a
     question, so questions need one.
     """
+    tokens = [token for token in tokens if token.word not in GREETINGS]
     if not tokens:
         return "statement"
     words = [token.word for token in tokens]
@@ -410,7 +426,7 @@ def _is_warning(tokens: Sequence[Token]) -> bool:
     if len(tokens) < start + 3:
         return False
     first, second, verb = tokens[start : start + 3]
-    return first.word == "do" and second.word == "not" and verb.word not in _REASSURING_VERBS
+    return first.word == "do" and second.word == "not" and verb.word not in _NOT_WARNINGS
 
 
 def _rating_valence(sentence: str) -> float | None:
@@ -436,22 +452,24 @@ def _rating_valence(sentence: str) -> float | None:
 
 
 def _read_absence(lowered: Sequence[str], valences: list[float], lexicon: dict[str, float]) -> None:
-    """ "no complaints", "no problems", "no queue": the absence of trouble.
+    """ "no" before a word is a determiner, not an opinion: "no complaints", "no fee",
+    "no longer used", "no good".
 
     NLTK's VADER scores "no" itself (-1.2) and, because "no" is in its lexicon, never
-    lets it negate the next word, so "no complaints" reads as two complaints. Here
-    "no" before trouble is not negative, and the trouble it denies is mildly good.
+    lets it negate the next word, so "no complaints" reads as two complaints and "no
+    good" as praise. Here "no" scores nothing and negates the word after it as
+    VADER's own negation would; a denied trouble is mildly good. What "no" denies
+    that was expected ("no response", "no refund") friction_facts counts.
     """
     for index in range(len(lowered) - 1):
         if lowered[index] not in ("no", "zero") or valences[index] >= 0:
             continue
-        following = lowered[index + 1]
+        valences[index] = 0.0
         value = valences[index + 1]
         if value < 0:
-            valences[index] = 0.0
             valences[index + 1] = 0.5 * -value
-        elif root_of(following) in FRICTION_ROOTS or following in _ABSENT_TROUBLE:
-            valences[index] = 0.0
+        elif value > 0:
+            valences[index + 1] = NEGATION_SCALAR * value
 
 
 def _next(words: Sequence[str], index: int) -> str:
@@ -476,6 +494,8 @@ def _is_sarcastic(tokens: Sequence[Token], lexicon: dict[str, float]) -> bool:
         return True
     for position, token in enumerate(tokens[:-1]):
         if token.root in _PRAISE_VERBS:
+            if tokens[position + 1].word in ("how", "that", "when"):
+                return True  # "love how the price goes up again"
             for other in tokens[position + 1 : position + 4]:
                 if other.root in FRICTION_ROOTS or other.root in WAIT_ROOTS:
                     return True
