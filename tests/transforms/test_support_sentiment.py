@@ -144,7 +144,7 @@ def test_friction_facts_skip_speeds_histories_and_remedied_trouble() -> None:
     def facts(text: str) -> int:
         return sum(friction_facts(tokenize(text), {}).facts.values())
 
-    assert facts("on hold for 45 minutes, transferred 3 times") == 3
+    assert facts("on hold for 45 minutes, transferred 3 times, disconnected") == 3
     assert facts("resolved in 5 minutes") == 0
     assert facts("a customer for 10 years") == 0
     assert facts("would definitely order again") == 0
