@@ -44,6 +44,7 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "nl": "de het een en is niet ik van dat op te met voor mijn maar zijn was geen nog wel heb",
     }.items()
 }
+_EDGE_PUNCTUATION = ".,;:!?\"'()"
 _WORD_RE = re.compile(r"[^\W\d_]+")
 # word -> the languages it is a function word of (one lookup per word of the text)
 _LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
@@ -54,6 +55,8 @@ for _language, _words in _FUNCTION_WORDS.items():
 
 def detect_language(text: str) -> str:
     """A two-letter language code, or ``und`` when the text does not say."""
+    if text.isascii() and _plainly_english(text):
+        return "en"
     try:
         reliable, _, found = pycld2.detect(text)
     except pycld2.error:  # bytes CLD2 refuses (C1 controls, lone surrogates)
@@ -63,6 +66,22 @@ def detect_language(text: str) -> str:
         if code != _CLD2_UNKNOWN and (reliable or code == "en"):
             return code
     return _from_function_words(text)
+
+
+def _plainly_english(text: str) -> bool:
+    """Most feedback: ASCII text with at least four English function words and no
+    more than one of any other language's. Decided without CLD2 (three times faster);
+    every other text goes to CLD2."""
+    english = other = 0
+    for word in text.lower().split():
+        languages = _LANGUAGES_OF.get(word.strip(_EDGE_PUNCTUATION))
+        if languages is None:
+            continue
+        if "en" in languages:
+            english += 1
+        if len(languages) > ("en" in languages):
+            other += 1
+    return english >= 4 and other <= 1
 
 
 def _from_function_words(text: str) -> str:

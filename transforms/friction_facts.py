@@ -122,9 +122,12 @@ class Friction(NamedTuple):
     remedied: set[int]  # clause numbers that report trouble put right
 
 
-def friction_facts(tokens: list[Token], lexicon: dict[str, float]) -> Friction:
+def friction_facts(
+    tokens: list[Token], lexicon: dict[str, float], quantities: list[Quantity] | None = None
+) -> Friction:
     """How many friction facts each sentence states (see the module docstring), and
-    the clauses that report a remedy.
+    the clauses that report a remedy. ``quantities``: the tokens' durations and
+    counts, if the caller has them.
 
     A friction word VADER already scores negative ("delayed", "broken") is left to
     VADER: counted twice it would outweigh everything else in the sentence.
@@ -138,7 +141,9 @@ def friction_facts(tokens: list[Token], lexicon: dict[str, float]) -> Friction:
 
     negated = negated_tokens(tokens)
     remedied = remedied_clauses(tokens, negated)
-    for quantity in find_quantities(tokens) if may_hold_quantities(tokens) else ():
+    if quantities is None:
+        quantities = find_quantities(tokens) if may_hold_quantities(tokens) else []
+    for quantity in quantities:
         if tokens[quantity.first].clause in remedied:
             continue
         if (quantity.kind == TIMES and quantity.value >= 2) or (

@@ -88,13 +88,15 @@ def match_root_causes(
     taxonomy: Taxonomy,
     signals: Mapping[str, object] | None = None,
     tokens: list[Token] | None = None,
+    quantities: list[Quantity] | None = None,
 ) -> list[CauseMatch]:
     """The causes of one text (multi-label, taxonomy order), or [unclassified].
 
-    ``tokens``: the text tokenized with ``taxonomy.vocabulary``, when the caller
-    already has them (tagging shares one tokenization with sentiment).
+    ``tokens``: the text tokenized with ``taxonomy.vocabulary``, and ``quantities``
+    its durations and counts, when the caller already has them (tagging shares
+    them with sentiment).
     """
-    hits = [hit for hit in find_hits(text, taxonomy, signals, tokens) if not hit.vetoed]
+    hits = [hit for hit in find_hits(text, taxonomy, signals, tokens, quantities) if not hit.vetoed]
     if not hits:
         return [CauseMatch(UNCLASSIFIED, TRIAGE_DEPARTMENT, "")]
     return _to_matches(text, hits, taxonomy)
@@ -105,6 +107,7 @@ def find_hits(
     taxonomy: Taxonomy,
     signals: Mapping[str, object] | None = None,
     tokens: list[Token] | None = None,
+    quantities: list[Quantity] | None = None,
 ) -> list[Hit]:
     """Every rule firing, vetoed ones included (``voc taxonomy explain`` shows them)."""
     hits: list[Hit] = []
@@ -117,8 +120,9 @@ def find_hits(
     candidates: set[int] = set()
     for atom in found:
         candidates.update(taxonomy.rules_by_atom.get(atom, ()))
-    if taxonomy.number_rules and tokens and _may_hold_quantities(text, tokens):
-        quantities = find_quantities(tokens)
+    if taxonomy.number_rules and tokens and (quantities or _may_hold_quantities(text, tokens)):
+        if quantities is None:
+            quantities = find_quantities(tokens)
         for position in taxonomy.number_rules if quantities else ():
             hits.extend(_number_hits(rules[position], quantities, found, tokens, negated))
     for position in taxonomy.regex_rules if text else ():

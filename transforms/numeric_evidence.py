@@ -125,6 +125,8 @@ def may_hold_quantities(tokens: list[Token]) -> bool:
     """Cheap test before find_quantities: no unit, time word or count word, no
     quantity. Most feedback has none; many texts have "a" and order numbers."""
     return not _QUANTITY_ENDS.isdisjoint([token.word for token in tokens])
+
+
 _NUMBER_RE = re.compile(r"(\d+(?:[.,]\d+)?)(st|nd|rd|th|x)?")
 
 

@@ -33,6 +33,7 @@ from voc.transforms.detect_language import UNDETERMINED, detect_language
 from voc.transforms.emoji_names import name_emoji
 from voc.transforms.feedback_tokens import Token, hashtag_words, tokenize
 from voc.transforms.normalize_text import fold_apostrophes
+from voc.transforms.numeric_evidence import Quantity
 from voc.transforms.records import UNSCORED, SentimentScore
 from voc.transforms.support_sentiment import (
     LABELS,
@@ -278,6 +279,9 @@ class _Analyzers:
     engine: VaderScorer  # NLTK-identical VADER over the lexicon overlaid with voc's
     lexicon: dict[str, float]  # that overlaid lexicon
     phrase_pattern: re.Pattern[str] | None
+    # One word of every phrase, as the tokenizer spells it: a sentence without any of
+    # them holds no phrase, and skips the phrase pattern.
+    phrase_anchors: frozenset[str]
     hashtag_words: frozenset[str]  # words a run-together hashtag may be split into
 
     # The names support_sentiment.read_sentiment expects of its engine.
@@ -316,11 +320,15 @@ def _build_analyzers() -> _Analyzers:
     hashtag_words = frozenset(
         word for word in lexicon if word.isalpha() and len(word) > 2
     ) | frozenset(word for phrase in phrases for word in phrase.split())
+    anchors = frozenset(
+        max((token.word for token in tokenize(phrase)), key=len) for phrase in phrases
+    )
     return _Analyzers(
         plain,
         VaderScorer(lexicon),
         lexicon,
         compile_phrase_pattern(list(phrases)),
+        anchors,
         hashtag_words,
     )
 
@@ -355,11 +363,15 @@ _GLUED_PUNCTUATION = re.compile(r"(\w)([!?]{2,}[!?.]*)")
 _HASHTAG = re.compile(r"#([^\W_][\w]*)")
 
 
-def prepare_sentence(sentence: str, analyzers: _Analyzers | None = None) -> str:
+def prepare_sentence(
+    sentence: str, tokens: Sequence[Token] | None = None, analyzers: _Analyzers | None = None
+) -> str:
     """Rewrite one sentence for VADER: runs of "!" and "?" parted from the word they
-    follow, typographic apostrophes folded (so its negation rules see "isn't"), hashtags split into words ("#StillWaiting" -> "Still Waiting",
-    "#neveragain" -> "never again"), emoji named ("\U0001f621" -> "enraged face"),
-    and domain phrases joined into their lexicon tokens."""
+    follow, typographic apostrophes folded (so its negation rules see "isn't"),
+    hashtags split into words ("#StillWaiting" -> "Still Waiting", "#neveragain" ->
+    "never again"), emoji named ("\U0001f44e" -> "thumbs down"), and domain phrases
+    joined into their lexicon tokens (``tokens``, the sentence's, if known, tell
+    when it holds no phrase)."""
     analyzers = analyzers or _get_analyzers()
     if "!!" in sentence or "??" in sentence or "?!" in sentence or "!?" in sentence:
         # NLTK keeps "good!!!!" whole (not a lexicon word); the run still counts as
@@ -372,6 +384,8 @@ def prepare_sentence(sentence: str, analyzers: _Analyzers | None = None) -> str:
             lambda found: " ".join(hashtag_words(found.group(1), analyzers.hashtag_words)),
             sentence,
         )
+    if tokens is not None and not any(token.word in analyzers.phrase_anchors for token in tokens):
+        return sentence
     return join_phrases(sentence, analyzers.phrase_pattern)
 
 
@@ -379,12 +393,14 @@ def read_text_sentiment(
     text: str,
     tokens: Sequence[Token] | None = None,
     model: LearnedModel | None = None,
+    quantities: list[Quantity] | None = None,
 ) -> tuple[SentimentScore, SentimentReading | None]:
     """A text's sentiment, and the per-sentence reading behind it (None when the text
     was not scored: empty, or in a language the lexicon does not read).
 
     ``tokens``: the text's feedback tokens if the caller has them (tagging tokenizes
-    once for sentiment and causes); ``model``: a learned model to blend in.
+    once for sentiment and causes), ``quantities`` their durations and counts;
+    ``model``: a learned model to blend in.
     """
     if not text or not text.strip():
         return SentimentScore(0.0, "neutral", 1.0, UNDETERMINED), None
@@ -396,7 +412,11 @@ def read_text_sentiment(
     if tokens is None:
         tokens = tokenize(text)
     reading = read_sentiment(
-        text, tokens, analyzers, lambda part: prepare_sentence(part, analyzers)
+        text,
+        tokens,
+        analyzers,
+        lambda part, part_tokens: prepare_sentence(part, part_tokens, analyzers),
+        quantities,
     )
     if model is None:
         score = SentimentScore(reading.compound, reading.label, reading.confidence, language)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from voc.transforms.feedback_tokens import Token, root_of
 from voc.transforms.friction_facts import (
@@ -46,6 +46,7 @@ from voc.transforms.friction_facts import (
     root_set,
     word_set,
 )
+from voc.transforms.numeric_evidence import Quantity
 
 __all__ = [
     "LABELS",
@@ -152,6 +153,9 @@ _RATING = re.compile(
     r"|\b(zero|no|one|two|three|four|five|[0-5])[\s-]*stars?\b",
     re.IGNORECASE,
 )
+# Sentences made only of these characters hold no emoticon, emoji, hashtag or
+# punctuation run for prepare() to rewrite.
+_PLAIN_SENTENCE = re.compile(r"[A-Za-z0-9 .,'\"()\n-]*[.!?]?\s*")
 # A valence this strong survives inside a question ("will this awful app ever work?").
 STRONG_VALENCE = 2.5
 # Sarcasm: a sentence-opening exclamation of praise followed by friction.
@@ -159,9 +163,9 @@ _PRAISE_VERBS = root_set("love loved enjoy enjoyed adore like liked appreciate")
 CONTRAST_WORDS = word_set("but however yet though although unfortunately")
 
 
-@dataclass(frozen=True, slots=True)
-class SentenceSentiment:
-    """One sentence's score; ``start``/``end`` are offsets in the scored text."""
+class SentenceSentiment(NamedTuple):
+    """One sentence's score; ``start``/``end`` are offsets in the scored text.
+    (Named tuples here: several are made for every text scored.)"""
 
     start: int
     end: int
@@ -169,8 +173,7 @@ class SentenceSentiment:
     weight: float
 
 
-@dataclass(frozen=True)
-class SentimentReading:
+class SentimentReading(NamedTuple):
     """A text's sentiment with the sentences it came from."""
 
     compound: float
@@ -217,15 +220,18 @@ def class_probabilities(compound: float) -> tuple[float, float, float]:
 
 
 def label_of(probabilities: Sequence[float]) -> str:
-    best = max(range(3), key=lambda index: probabilities[index])
-    return LABELS[best]
+    negative, neutral, positive = probabilities
+    if negative > neutral and negative >= positive:
+        return "negative"
+    return "positive" if positive > neutral else "neutral"
 
 
 def read_sentiment(
     text: str,
     tokens: Sequence[Token],
     engine: VaderValences,
-    prepare: Callable[[str], str],
+    prepare: Callable[[str, Sequence[Token]], str],
+    quantities: list[Quantity] | None = None,
 ) -> SentimentReading:
     """Score ``text`` sentence by sentence and combine (see the module docstring).
 
@@ -235,14 +241,21 @@ def read_sentiment(
     """
     lexicon = engine.lexicon
     tokens = list(tokens)
-    frictions, remedied = friction_facts(tokens, lexicon)
+    frictions, remedied = friction_facts(tokens, lexicon, quantities)
     ironic = not text.isascii() and any(marker in text for marker in IRONY_MARKERS)
     scored: list[tuple[int, int, float, float, bool]] = []
     for number, start, end, first, last in _sentence_spans(text, tokens):
         sentence = text[start:end]
         sentence_tokens = tokens[first:last]
-        prepared = prepare(sentence)
-        words, valences = engine.valences(prepared)
+        if _PLAIN_SENTENCE.fullmatch(sentence) and not any(
+            token.word in lexicon for token in sentence_tokens
+        ):
+            # No lexicon word and nothing prepare() rewrites: VADER reads no valence
+            # here, so skip it (most sentences of most feedback).
+            prepared, words, valences = sentence, [], []
+        else:
+            prepared = prepare(sentence, sentence_tokens)
+            words, valences = engine.valences(prepared)
         kind = _sentence_kind(_without_mentions(sentence_tokens, text), sentence)
         facts = frictions.get(number, 0)
         if kind == "request" and any(token.root in REMEDY_ROOTS for token in sentence_tokens):
@@ -507,33 +520,44 @@ def _is_sarcastic(tokens: Sequence[Token], lexicon: dict[str, float]) -> bool:
 
 def _combine(scored: list[tuple[int, int, float, float, bool]]) -> SentimentReading:
     """Weighted mean of sentence scores (weights: the module docstring)."""
-    any_negative = any(compound <= -NEUTRAL_BAND for _, _, compound, _, _ in scored)
-    weights = []
-    for position, (_, _, compound, opens_contrast, courtesy_only) in enumerate(scored):
-        weight = 0.5 + abs(compound)
-        if compound < 0:
-            weight *= NEGATIVE_WEIGHT
-        if courtesy_only and any_negative:
-            weight = 0.0  # "Thanks a lot." after a complaint
-        if opens_contrast:
-            weight *= CONTRAST_AFTER
-        if any(later[3] for later in scored[position + 1 :]):
-            weight *= CONTRAST_BEFORE
-        if position == len(scored) - 1 and position:
-            weight *= LAST_SENTENCE_WEIGHT  # the verdict usually comes last
-        weights.append(weight)
-    total = sum(weights)
-    compound = (
-        sum(weight * item[2] for weight, item in zip(weights, scored, strict=True)) / total
-        if total
-        else 0.0
-    )
+    if len(scored) == 1:
+        compound = scored[0][2]
+        weights = [1.0]
+    else:
+        any_negative = False
+        contrast_after = -1  # the last sentence opening with a contrast
+        for position, item in enumerate(scored):
+            any_negative = any_negative or item[2] <= -NEUTRAL_BAND
+            if item[3]:
+                contrast_after = position
+        weights = []
+        last = len(scored) - 1
+        total = weighted = 0.0
+        for position, (_, _, value, opens_contrast, courtesy_only) in enumerate(scored):
+            weight = 0.5 + abs(value)
+            if value < 0:
+                weight *= NEGATIVE_WEIGHT
+            if courtesy_only and any_negative:
+                weight = 0.0  # "Thanks a lot." after a complaint
+            if opens_contrast:
+                weight *= CONTRAST_AFTER
+            if position < contrast_after:
+                weight *= CONTRAST_BEFORE
+            if position == last:
+                weight *= LAST_SENTENCE_WEIGHT  # the verdict usually comes last
+            weights.append(weight)
+            total += weight
+            weighted += weight * value
+        compound = weighted / total if total else 0.0
     probabilities = class_probabilities(compound)
-    label = label_of(probabilities)
     sentences = tuple(
-        SentenceSentiment(start, end, value, weight)
-        for (start, end, value, _, _), weight in zip(scored, weights, strict=True)
+        SentenceSentiment(item[0], item[1], item[2], weight)
+        for item, weight in zip(scored, weights, strict=True)
     )
     return SentimentReading(
-        round(compound, 4), label, round(max(probabilities), 4), probabilities, sentences
+        round(compound, 4),
+        label_of(probabilities),
+        round(max(probabilities), 4),
+        probabilities,
+        sentences,
     )

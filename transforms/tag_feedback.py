@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ from voc.transforms.experience_score import fuse_experience
 from voc.transforms.feedback_tokens import tokenize
 from voc.transforms.match_root_causes import match_root_causes
 from voc.transforms.normalize_text import strip_invisible_controls
+from voc.transforms.numeric_evidence import find_quantities, may_hold_quantities
 from voc.transforms.pseudonymize_ids import pseudonymize_ids, shared_key
 from voc.transforms.records import (
     MODEL_RULE_PREFIX,
@@ -81,12 +82,13 @@ def tag_text(
     """
     text, counts = redact_counts(strip_invisible_controls(raw_text))
     tokens = tokenize(text, taxonomy.vocabulary) if text else []
-    sentiment, reading = read_text_sentiment(text, tokens, model)
-    causes = match_root_causes(text, taxonomy, signals, tokens)
+    quantities = find_quantities(tokens) if may_hold_quantities(tokens) else []
+    sentiment, reading = read_text_sentiment(text, tokens, model, quantities)
+    causes = match_root_causes(text, taxonomy, signals, tokens, quantities)
     if model is not None and causes[0].cause_id == UNCLASSIFIED:
         causes = model_causes(tokens, taxonomy, model) or causes
     if reading is not None:
-        causes = [replace(cause, sentiment=_evidence_sentiment(cause, reading)) for cause in causes]
+        causes = [_with_sentiment(cause, reading) for cause in causes]
     return TaggedText(
         text=text,
         redactions=sum(counts.values()),
@@ -119,13 +121,23 @@ def model_causes(tokens: list, taxonomy: Taxonomy, model: LearnedModel) -> list[
     return found
 
 
-def _evidence_sentiment(cause: CauseMatch, reading: SentimentReading) -> float | None:
-    """The compound of the sentence the cause's strongest text evidence is in; the
-    whole text's for a cause with no place in the text (a signal, a model tag)."""
+def _with_sentiment(cause: CauseMatch, reading: SentimentReading) -> CauseMatch:
+    """The cause with the compound of the sentence its strongest text evidence is in;
+    the whole text's for a cause with no place in the text (a signal, a model tag)."""
+    compound = reading.compound
     for span in cause.spans:
         if span.start >= 0:
-            return reading.sentence_compound(span.start)
-    return reading.compound
+            compound = reading.sentence_compound(span.start)
+            break
+    return CauseMatch(
+        cause.cause_id,
+        cause.department,
+        cause.evidence,
+        cause.sub_cause_id,
+        cause.confidence,
+        cause.spans,
+        None if compound is None else round(compound, 4),
+    )
 
 
 def tag_event(
