@@ -149,7 +149,9 @@ class LearnedModel:
             name: tuple(pairs) for name, pairs in by_feature.items()
         }
         self._none = len(self.cause_classes) - 1
-        self._threshold_logit = math.log(self.threshold / (1.0 - self.threshold))
+        self._threshold_logit = (
+            math.log(self.threshold / (1.0 - self.threshold)) if causes else math.inf
+        )
 
     # ------------------------------------------------------------- metadata
 

@@ -198,6 +198,7 @@ class VaderValences:
     valences: Callable[[str], tuple[list[str], list[float]]]
     scores_of: Callable[[Sequence[float], str], dict[str, float]]
     lexicon: dict[str, float]
+    phrase_anchors: frozenset[str]  # a word of each domain phrase, as tokens spell it
 
 
 def class_probabilities(compound: float) -> tuple[float, float, float]:
@@ -240,6 +241,7 @@ def read_sentiment(
     (hashtags, emoji, domain phrases).
     """
     lexicon = engine.lexicon
+    anchors = engine.phrase_anchors
     tokens = list(tokens)
     frictions, remedied = friction_facts(tokens, lexicon, quantities)
     ironic = not text.isascii() and any(marker in text for marker in IRONY_MARKERS)
@@ -248,10 +250,10 @@ def read_sentiment(
         sentence = text[start:end]
         sentence_tokens = tokens[first:last]
         if _PLAIN_SENTENCE.fullmatch(sentence) and not any(
-            token.word in lexicon for token in sentence_tokens
+            token.word in lexicon or token.word in anchors for token in sentence_tokens
         ):
-            # No lexicon word and nothing prepare() rewrites: VADER reads no valence
-            # here, so skip it (most sentences of most feedback).
+            # No lexicon word, no phrase, nothing prepare() rewrites: VADER reads no
+            # valence here, so skip it.
             prepared, words, valences = sentence, [], []
         else:
             prepared = prepare(sentence, sentence_tokens)
