@@ -33,10 +33,12 @@ load (:func:`load_model` names the first problem in one line, as :class:`ModelEr
     worth 1/sqrt(how many there are). Features the model does not know are ignored.
 ``sentiment``
     ``classes`` (negative, neutral, positive), ``counts`` (training examples per
-    class), ``min_per_class``, ``label_mapping``, ``intercepts`` (one per class) and
-    ``weights`` (one list per class, one number per feature). The classes are
-    one-vs-rest logistic models; probabilities are their sigmoids normalised to sum
-    to 1 (as scikit-learn's ``SGDClassifier.predict_proba`` computes them).
+    class), ``min_per_class``, ``label_mapping``, ``intercepts`` (one per class),
+    ``weights`` (one list per class, one number per feature) and ``blend_weight``
+    (0 .. :data:`MAX_BLEND_WEIGHT`: how much the tagger mixes the model into the
+    lexicon's sentiment, chosen on comments held back from training). The classes
+    are one-vs-rest logistic models; probabilities are their sigmoids normalised to
+    sum to 1 (as scikit-learn's ``SGDClassifier.predict_proba`` computes them).
 ``causes`` (absent when there were too few weak labels)
     ``classes`` (cause ids, then ``"none"``), ``counts``, ``min_per_class``,
     ``label_confidence`` (the rule-tag confidence a weak label needed),
@@ -69,8 +71,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 __all__ = [
+    "DEFAULT_BLEND_WEIGHT",
     "FORMAT",
     "FORMAT_VERSION",
+    "MAX_BLEND_WEIGHT",
     "MAX_MODEL_CONFIDENCE",
     "MIN_PER_CAUSE",
     "MIN_PER_CLASS",
@@ -96,6 +100,11 @@ MIN_PER_CLASS = 50
 MIN_PER_CLASS_FLOOR = 10
 MIN_PER_CAUSE = 20
 MAX_MODEL_CONFIDENCE = 0.7
+# How much the tagger's sentiment mixes in the model (chosen at training time on
+# held-back comments, see voc.pipelines.ops.learn_model); at most this much, and
+# this much when there were too few comments held back to choose.
+MAX_BLEND_WEIGHT = 0.8
+DEFAULT_BLEND_WEIGHT = 0.3
 VERSION_PREFIX = "lm-"
 # A model file larger than this (uncompressed) is refused before it is parsed:
 # 50,000 features and 50 causes take about 5 MB.
@@ -148,6 +157,12 @@ class LearnedModel:
         self._causes: dict[str, tuple[tuple[int, float], ...]] = {
             name: tuple(pairs) for name, pairs in by_feature.items()
         }
+        # the same weights by (feature, class), for the words behind a prediction
+        self._cause_weight: dict[tuple[str, int], float] = {
+            (name, position): weight
+            for name, pairs in by_feature.items()
+            for position, weight in pairs
+        }
         self._none = len(self.cause_classes) - 1
         self._threshold_logit = (
             math.log(self.threshold / (1.0 - self.threshold)) if causes else math.inf
@@ -166,6 +181,12 @@ class LearnedModel:
     @property
     def taxonomy(self) -> Mapping[str, str]:
         return dict(self._document["taxonomy"])
+
+    @property
+    def blend_weight(self) -> float:
+        """How much the tagger's sentiment mixes in this model: (1 - w) * lexicon +
+        w * model, chosen when the model was trained."""
+        return float(self._document["sentiment"]["blend_weight"])
 
     @property
     def has_causes(self) -> bool:
@@ -276,11 +297,11 @@ class LearnedModel:
     def _top_words(self, present: list[str], position: int, top: int) -> tuple[str, ...]:
         if top <= 0:
             return ()
+        weight_of = self._cause_weight.get
         contributions = [
             (weight, feature)
             for feature in present
-            for where, weight in self._causes.get(feature, ())
-            if where == position and weight > 0
+            if (weight := weight_of((feature, position), 0.0)) > 0
         ]
         contributions.sort(key=lambda item: (-item[0], item[1]))
         return tuple(feature for _, feature in contributions[:top])
@@ -409,6 +430,9 @@ def _validate(document: Any) -> None:
     if tuple(sentiment["classes"]) != SENTIMENT_CLASSES:
         raise ModelError(f"sentiment.classes: must be {list(SENTIMENT_CLASSES)}")
     _require(sentiment, "label_mapping", dict, "sentiment.")
+    weight = sentiment.get("blend_weight")
+    if not _is_number(weight) or not 0.0 <= weight <= MAX_BLEND_WEIGHT:
+        raise ModelError(f"sentiment.blend_weight: must be a number from 0 to {MAX_BLEND_WEIGHT}")
     _check_counts(sentiment, "sentiment", MIN_PER_CLASS_FLOOR)
     causes = document.get("causes")
     if causes is not None:
@@ -536,6 +560,9 @@ def explain(model: LearnedModel, top: int = 15) -> str:
         f"(hash {taxonomy.get('hash', '?')})",
         f"trained on {training.get('texts', 0):,} texts from {training.get('source', '?')}",
         "",
+        f"sentiment blend weight {model.blend_weight:g}: tagging mixes "
+        f"{1 - model.blend_weight:g} x lexicon + {model.blend_weight:g} x this model"
+        + _blend_note(training.get("blend")),
         "sentiment (examples per class; features that raise the class most, with weights):",
     ]
     counts = model.sentiment_counts
@@ -554,6 +581,17 @@ def explain(model: LearnedModel, top: int = 15) -> str:
     for label in model.cause_classes:
         lines.append(f"  {label} ({counts[label]:,}): {_listed(model, 'causes', label, top)}")
     return "\n".join(lines)
+
+
+def _blend_note(blend: Any) -> str:
+    accuracy = blend.get("balanced_accuracy") if isinstance(blend, dict) else None
+    if not isinstance(accuracy, dict):
+        return ""
+    return (
+        f" (balanced accuracy on {blend.get('validation_texts', 0):,} held-back comments: "
+        f"lexicon {accuracy.get('lexicon')}, model {accuracy.get('model_alone')}, "
+        f"blend {accuracy.get('blend')})"
+    )
 
 
 def _listed(model: LearnedModel, part: str, label: str, top: int) -> str:

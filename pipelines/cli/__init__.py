@@ -9,10 +9,12 @@
     voc tag --data FILE              tag a JSONL/CSV/TSV export without Pub/Sub or DuckDB
     voc eval causes|sentiment        tagging quality against labelled texts
     voc discover --since 7d          rising phrases in unclassified feedback
+    voc learn --duckdb F --out M     train sentiment and cause models from survey scores
     voc dlq list|replay|purge        dead letters: by reason, re-publish after a fix, retention
     voc schema check [FILE ...]      breaking changes in event contracts
 
-One module per command group (``job``, ``owners``, ``causes``, ``dlq``, ``schema``, ``dev``),
+One module per command group (``job``, ``owners``, ``causes``, ``learn``, ``dlq``, ``schema``,
+``dev``),
 each adding its parsers and naming the function behind each command; what they
 share (the one-line error, exit codes, argument types, defaults) is in
 :mod:`voc.pipelines.cli.common`. Errors in flags or configuration print one
@@ -24,11 +26,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from voc.pipelines.cli import causes, dev, dlq, job, owners, schema
+from voc.pipelines.cli import causes, dev, dlq, job, learn, owners, schema
 from voc.pipelines.cli.common import EXIT_FAILED, EXIT_USAGE, Parser, UsageError
 
 # Command groups in the order `voc --help` lists their commands.
-GROUPS = (dev, job, owners, causes, dlq, schema)
+GROUPS = (dev, job, owners, causes, learn, dlq, schema)
 
 Command = Callable[..., int]
 

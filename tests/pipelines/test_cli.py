@@ -33,6 +33,7 @@ COMMANDS = (
     "tag",
     "eval",
     "discover",
+    "learn",
     "dlq",
     "schema",
 )
