@@ -3,9 +3,9 @@
     voc taxonomy check [FILE | --taxonomy-pack NAME]   every problem, one line each
     voc taxonomy explain "text" [...]                  which rules fire, where, and why not
     voc taxonomy packs                                 the shipped industry packs
-    voc tag --data FILE [--out FILE]                   tag an export, no Pub/Sub or DuckDB
+    voc tag --data FILE [--out FILE] [--model MODEL]   tag an export, no Pub/Sub or DuckDB
     voc eval causes --data FILE [--json]               precision/recall against labels
-    voc eval sentiment --data DIR                      sentiment accuracy (labelled sentences)
+    voc eval sentiment --data FILE|DIR [--json]        sentiment accuracy, macro-F1, confusions
     voc discover --since 7d [--duckdb FILE]            rising phrases in unclassified feedback
 
 Every command that reads a taxonomy takes ``--taxonomy FILE`` or
@@ -37,6 +37,9 @@ def add_parsers(commands) -> dict:
     tag = commands.add_parser("tag", help="tag a JSONL/CSV/TSV file of texts, one JSON line each")
     tag.add_argument("--data", required=True, metavar="FILE", help="file with a 'text' column")
     tag.add_argument("--out", default="-", metavar="FILE", help="output JSONL (default: stdout)")
+    tag.add_argument(
+        "--model", metavar="MODEL", help="blend in a learned model, as 'voc run --model' does"
+    )
     add_taxonomy_options(tag)
 
     evaluate = add_actions(commands, "eval", help="measure tagging against labelled texts")
@@ -46,8 +49,27 @@ def add_parsers(commands) -> dict:
     )
     causes.add_argument("--json", action="store_true", help="print the report as JSON")
     add_taxonomy_options(causes)
-    sentiment = evaluate.add_parser("sentiment", help="sentiment accuracy on labelled sentences")
-    sentiment.add_argument("--data", required=True, help="directory of *_labelled.txt files")
+    sentiment = evaluate.add_parser(
+        "sentiment", help="sentiment accuracy, macro-F1 and confusions: plain VADER vs voc"
+    )
+    sentiment.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE|DIR",
+        help="JSONL/CSV/TSV with text and label (kind optional), or a directory of "
+        "*_labelled.txt files",
+    )
+    sentiment.add_argument("--json", action="store_true", help="print the report as JSON")
+    learned = sentiment.add_mutually_exclusive_group()
+    learned.add_argument(
+        "--model", metavar="MODEL", help="also score with this learned model (voc learn)"
+    )
+    learned.add_argument(
+        "--history",
+        metavar="FILE",
+        help="learn a model from this history export (text + csat/nps/ces or label) "
+        "and also score with it",
+    )
 
     discover = commands.add_parser(
         "discover", help="phrases rising in unclassified feedback, as a taxonomy snippet"
@@ -125,10 +147,13 @@ def tag_command(args, _argv, _beam) -> int:
         require_output_file("voc tag", "--out", args.out)
     if not Path(args.data).is_file():
         raise UsageError(f"voc tag: --data {args.data}: no such file")
+    if args.model is not None and not Path(args.model).is_file():
+        raise UsageError(f"voc tag: --model {args.model}: no such file")
+    model = load_sentiment_model("voc tag", args)
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
     try:
         count = 0
-        for line in tag_rows(read_rows(args.data), taxonomy):
+        for line in tag_rows(read_rows(args.data), taxonomy, model):
             out.write(line)
             out.write("\n")
             count += 1
@@ -143,16 +168,7 @@ def tag_command(args, _argv, _beam) -> int:
 
 def eval_command(args, _argv, _beam) -> int:
     if args.action == "sentiment":
-        from voc.pipelines.dev.evaluate import LABELLED_SUFFIX, evaluate_sentiment
-        from voc.pipelines.dev.evaluate import format_report as format_sentiment
-
-        data = Path(args.data)
-        if not data.is_dir() or not any(data.glob(f"*{LABELLED_SUFFIX}")):
-            raise UsageError(
-                f"voc eval sentiment: --data {args.data}: no *{LABELLED_SUFFIX} files there"
-            )
-        print(format_sentiment(evaluate_sentiment(data)))
-        return 0
+        return eval_sentiment_command(args)
     from voc.pipelines.ops.cause_evaluation import evaluate_causes, format_report, read_labelled
     from voc.pipelines.ops.text_files import TextFileError
 
@@ -167,6 +183,60 @@ def eval_command(args, _argv, _beam) -> int:
         raise UsageError(f"voc eval causes: --data {args.data}: no texts")
     print(json.dumps(report, indent=2, sort_keys=True) if args.json else format_report(report))
     return 0
+
+
+def eval_sentiment_command(args) -> int:
+    from voc.pipelines.ops.sentiment_evaluation import (
+        LABELLED_SUFFIX,
+        evaluate_sentiment,
+        format_report,
+        read_sentiment_data,
+    )
+    from voc.pipelines.ops.text_files import TextFileError
+
+    command = "voc eval sentiment"
+    data = Path(args.data)
+    if data.is_dir():
+        if not any(data.glob(f"*{LABELLED_SUFFIX}")):
+            raise UsageError(f"{command}: --data {args.data}: no *{LABELLED_SUFFIX} files there")
+    elif not data.is_file():
+        raise UsageError(f"{command}: --data {args.data}: no such file or directory")
+    for flag, path in (("--model", args.model), ("--history", args.history)):
+        if path is not None and not Path(path).is_file():
+            raise UsageError(f"{command}: {flag} {path}: no such file")
+    try:
+        examples = read_sentiment_data(data)
+    except TextFileError as error:
+        raise UsageError(f"{command}: {error}") from None
+    if not examples:
+        raise UsageError(f"{command}: --data {args.data}: no texts")
+    model = load_sentiment_model(command, args)
+    report = evaluate_sentiment(examples, model=model)
+    print(json.dumps(report, indent=2, sort_keys=True) if args.json else format_report(report))
+    return 0
+
+
+def load_sentiment_model(command: str, args):
+    """The learned model ``--model`` names or ``--history`` learns; None without either.
+    A model file or history that cannot give a model is a one-line usage error."""
+    if args.model is not None:
+        from voc.transforms.learned_model import ModelError, load_model
+
+        try:
+            return load_model(args.model)
+        except (ModelError, OSError) as error:
+            problem = str(error)  # ModelError names the file itself
+            if not problem.startswith(f"{args.model}:"):
+                problem = f"{args.model}: {problem}"
+            raise UsageError(f"{command}: --model {problem}") from None
+    if getattr(args, "history", None) is not None:
+        from voc.pipelines.ops.learn_model import learn_from_history, read_history
+
+        try:
+            return learn_from_history(read_history(args.history))
+        except ValueError as error:  # ModelError: too few examples per class, ...
+            raise UsageError(f"{command}: --history {args.history}: {error}") from None
+    return None
 
 
 def discover_command(args, _argv, _beam) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from voc.transforms.detect_language import _from_function_words, UNDETERMINED, detect_language
+from voc.transforms.detect_language import UNDETERMINED, _from_function_words, detect_language
 
 
 @pytest.mark.parametrize(
