@@ -200,3 +200,14 @@ def test_the_pseudonym_key_is_read_once_and_never_printed(tmp_path, monkeypatch)
     config = validate(PipelineOptions([]))
     assert config.pseudonym_key == bytes.fromhex("ab" * 16)
     assert "ab" * 16 not in repr(config)
+
+
+def test_a_model_that_cannot_load_is_refused_before_the_job_starts(tmp_path):
+    with pytest.raises(ConfigError, match=r"^--model .*missing\.json: no such file$"):
+        config(f"--model={tmp_path / 'missing.json'}", f"--duckdb={tmp_path / 'v.duckdb'}")
+    pickled = tmp_path / "model.json"
+    pickled.write_bytes(b"\x80\x04\x95")  # a pickle's first bytes
+    with pytest.raises(ConfigError) as refused:
+        config(f"--model={pickled}", f"--duckdb={tmp_path / 'v.duckdb'}")
+    assert str(refused.value).startswith(f"--model {pickled}: ")
+    assert "\n" not in str(refused.value)

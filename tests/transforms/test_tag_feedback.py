@@ -144,3 +144,69 @@ def test_a_pack_is_named_as_the_job_carries_it():
     assert telecom.causes[0].cause_id != "unclassified"
     assert shared_taxonomy("pack:telecom").name == "telecom"
     assert shared_taxonomy("pack:telecom") is shared_taxonomy("pack:telecom")
+
+
+def _small_history() -> list[dict]:
+    """A scored history a model can learn from: complaints, questions, praise."""
+    negative = [
+        "the app keeps crashing when I open my statement",
+        "my parcel has not arrived after two weeks",
+        "charged twice for one order and nobody replies",
+        "waited on hold for an hour then got cut off",
+    ]
+    neutral = [
+        "what time does the store close on sundays",
+        "can I change the delivery address for my order",
+        "is there a student discount on the annual plan",
+        "how do I download last month's invoice",
+    ]
+    positive = [
+        "the agent sorted it out in minutes, lovely service",
+        "quick delivery and the product is great",
+        "really happy with the new plan, thanks",
+        "easy setup and friendly support, thank you",
+    ]
+    history = []
+    for round_ in range(20):
+        for score, texts in ((1, negative), (3, neutral), (5, positive)):
+            history.extend({"text": f"{text} {round_}", "csat": score} for text in texts)
+    return history
+
+
+def test_a_learned_model_names_itself_and_never_overrides_a_rule_tag():
+    from voc.pipelines.ops.learn_model import learn_from_history
+
+    model = learn_from_history(_small_history())
+    taxonomy = shared_taxonomy(None)
+    with_rule = parse_message(message(survey_payload(comment="I was charged twice this month")))
+    tagged = tag_event(with_rule, taxonomy, model=model)
+    assert tagged.sentiment.model_version == model.version
+    assert {c.cause_id for c in tagged.causes} >= {"billing_error"}
+    assert not any(c.rule_id.startswith("model:") for c in tagged.causes)
+    plain = tag_event(with_rule, taxonomy)
+    assert plain.sentiment.model_version == ""
+    assert [c.cause_id for c in plain.causes] == [c.cause_id for c in tagged.causes]
+
+
+def test_causes_carry_the_sentiment_of_their_own_sentence():
+    event = parse_message(
+        message(survey_payload(comment="Delivery was quick and easy. But I was charged twice!"))
+    )
+    tagged = tag_event(event, shared_taxonomy(None))
+    [billing] = [c for c in tagged.causes if c.cause_id == "billing_error"]
+    assert billing.sentiment is not None and billing.sentiment < 0
+    assert tagged.experience is not None  # a survey: scores and words fused
+
+
+def test_a_survey_in_another_language_is_unscored_and_keeps_its_scores():
+    event = parse_message(
+        message(
+            survey_payload(
+                comment="El paquete nunca llegó y nadie me contesta", csat=1, nps=None, ces=None
+            )
+        )
+    )
+    tagged = tag_event(event, shared_taxonomy(None))
+    assert (tagged.sentiment.label, tagged.sentiment.language) == ("unscored", "es")
+    assert tagged.experience is not None and tagged.experience.score == -1.0
+    assert tagged.experience.contradiction is False
