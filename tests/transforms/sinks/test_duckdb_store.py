@@ -421,9 +421,7 @@ def test_migration_007_keeps_older_tags_with_empty_evidence_columns(tmp_path):
     assert con.execute(
         "select cause_id, evidence, rule_id, sub_cause_id, confidence, taxonomy_hash,"
         " sentiment_score, evidence_sentiment, model_version from feedback_tags"
-    ).fetchall() == [
-        ("billing_error", "charged twice", None, None, None, None, -0.5, None, None)
-    ]
+    ).fetchall() == [("billing_error", "charged twice", None, None, None, None, -0.5, None, None)]
 
 
 def test_migration_008_lets_unscored_text_store_no_score(tmp_path):
