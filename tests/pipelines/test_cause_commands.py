@@ -5,43 +5,22 @@ fast), on real files and a real DuckDB file. test_cli.py runs voc as a subproces
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.pipelines.cli_results import assert_one_line_error, run_in_process
 from tests.sql.helpers import insert_rows
-from voc.pipelines.cli import main
 from voc.pipelines.ops.discover_phrases import find_candidates, parse_window
 from voc.transforms.sinks.duckdb_schema import prepare
 from voc.transforms.taxonomy import load_taxonomy
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def run_voc(capsys):
-    def run(*args: str) -> Ran:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    return run
-
-
-def assert_one_line_error(result: Ran, *fragments: str) -> None:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+    return lambda *args: run_in_process(capsys, *args)
 
 
 GOOD = """\

@@ -5,41 +5,20 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.pipelines.cli_results import assert_one_line_error, run_in_process
 from tests.pipelines.ops.test_learn_model import _history, write_generated_duckdb
 from voc.pipelines.cli import main
 from voc.transforms.learned_model import load_model
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def run_voc(capsys):
-    def run(*args: str) -> Ran:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    return run
-
-
-def assert_one_line_error(result: Ran, *fragments: str) -> None:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+    return lambda *args: run_in_process(capsys, *args)
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 from voc.pipelines.dev.generate import generate_events
+from voc.pipelines.ops.fit_model import _FeatureTable
 from voc.pipelines.ops.learn_model import (
     LABEL_MAPPING,
     LearnError,
     LearnSettings,
-    _FeatureTable,
     learn_from_duckdb,
     learn_from_history,
     read_history,

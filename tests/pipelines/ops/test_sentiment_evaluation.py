@@ -6,12 +6,11 @@ files written for the test (never a real data set)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from voc.pipelines.cli import main
+from tests.pipelines.cli_results import assert_one_line_error, run_in_process
 from voc.pipelines.ops.learn_model import read_history
 from voc.pipelines.ops.sentiment_evaluation import (
     BINARY,
@@ -312,30 +311,9 @@ def test_report_is_aligned_and_keeps_speed_out(sentence_dir: Path) -> None:
 # ------------------------------------------------------------------ command line
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def run_voc(capsys):
-    def run(*args: str) -> Ran:
-        code = main(["eval", "sentiment", *args])
-        captured = capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    return run
-
-
-def assert_one_line_error(result: Ran, *fragments: str) -> None:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+    return lambda *args: run_in_process(capsys, "eval", "sentiment", *args)
 
 
 def test_json_has_stable_keys_for_every_scorer(run_voc) -> None:
