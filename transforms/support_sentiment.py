@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from voc.transforms.feedback_tokens import Token, root_of
 from voc.transforms.friction_facts import (
@@ -192,13 +192,16 @@ class SentimentReading(NamedTuple):
         return self.sentences[-1].compound if self.sentences else None
 
 
-class VaderValences:
-    """What the layer needs from the VADER engine (voc.transforms.vader_scorer)."""
+class VaderValences(Protocol):
+    """What the layer needs from the VADER engine (voc.transforms.vader_scorer, with
+    the domain lexicon: score_sentiment's shared analyzers)."""
 
-    valences: Callable[[str], tuple[list[str], list[float]]]
-    scores_of: Callable[[Sequence[float], str], dict[str, float]]
     lexicon: dict[str, float]
     phrase_anchors: frozenset[str]  # a word of each domain phrase, as tokens spell it
+
+    def valences(self, text: str) -> tuple[list[str], list[float]]: ...
+
+    def scores_of(self, valences: Sequence[float], text: str) -> dict[str, float]: ...
 
 
 def class_probabilities(compound: float) -> tuple[float, float, float]:
