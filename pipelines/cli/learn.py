@@ -115,7 +115,8 @@ def learn_command(args, _argv, _beam) -> int:
 def _explain(args) -> int:
     if args.out:
         raise UsageError("voc learn: --explain reads a model; it takes no --out")
-    from voc.transforms.learned_model import ModelError, explain, load_model
+    from voc.pipelines.ops.explain_model import explain
+    from voc.transforms.learned_model import ModelError, load_model
 
     try:
         model = load_model(args.explain)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from voc.pipelines.ops.explain_model import explain
 from voc.transforms.feedback_tokens import tokenize
 from voc.transforms.learned_model import (
     FORMAT,
@@ -24,7 +25,6 @@ from voc.transforms.learned_model import (
     ModelCause,
     ModelError,
     content_version,
-    explain,
     load_model,
     model_from_document,
 )

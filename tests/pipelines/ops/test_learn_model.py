@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from voc.pipelines.dev.generate import generate_events
+from voc.pipelines.ops.explain_model import explain
 from voc.pipelines.ops.fit_model import _FeatureTable
 from voc.pipelines.ops.learn_model import (
     LABEL_MAPPING,
@@ -30,7 +31,7 @@ from voc.pipelines.ops.learn_model import (
     text_confidence,
 )
 from voc.transforms.feedback_tokens import tokenize
-from voc.transforms.learned_model import NO_CAUSE, ModelError, explain, load_model
+from voc.transforms.learned_model import NO_CAUSE, ModelError, load_model
 from voc.transforms.match_root_causes import match_root_causes
 from voc.transforms.normalize_text import strip_invisible_controls
 from voc.transforms.parse_event import parse_message
