@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -443,10 +443,7 @@ def blend_with_model(
 
     learned = model.sentiment_probabilities(features_of(tokens))
     weight = model.blend_weight
-    mixed = [
-        (1 - weight) * lexical + weight * learned[label]
-        for lexical, label in zip(reading.probabilities, LABELS, strict=True)
-    ]
+    mixed = mix_probabilities(reading.probabilities, learned, weight)
     label = label_of(mixed)
     compound = (1 - weight) * reading.compound + weight * (
         learned["positive"] - learned["negative"]
@@ -454,6 +451,17 @@ def blend_with_model(
     return SentimentScore(
         round(compound, 4), label, round(max(mixed), 4), model_version=model.version
     )
+
+
+def mix_probabilities(
+    lexical: Sequence[float], learned: Mapping[str, float], weight: float
+) -> list[float]:
+    """(1 - weight) x the lexicon's class probabilities + weight x the model's, in
+    LABELS order: what tagging uses, and what voc learn chooses the weight by."""
+    return [
+        (1 - weight) * lexical_value + weight * learned[label]
+        for lexical_value, label in zip(lexical, LABELS, strict=True)
+    ]
 
 
 def plain_vader_score(text: str) -> float:

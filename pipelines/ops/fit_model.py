@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from voc.pipelines.ops.blend_weight import choose_blend_weight
 from voc.transforms.feedback_tokens import tokenize
 from voc.transforms.learned_model import (
     DEFAULT_BLEND_WEIGHT,
     FORMAT,
     FORMAT_VERSION,
-    MAX_BLEND_WEIGHT,
     MIN_PER_CAUSE,
     MIN_PER_CLASS,
     MIN_PER_CLASS_FLOOR,
@@ -67,12 +67,10 @@ CAUSE_C = 10
 # million generated texts at 1e-7: ~15 cause weights per feature, at 1e-6: ~5).
 MIN_ALPHA = 1e-6
 MAX_ALPHA = 1e-2
-# The blend weight (see _choose_blend_weight): every VALIDATION_EVERY-th comment with
+# The blend weight (see blend_weight.choose_blend_weight): every VALIDATION_EVERY-th comment with
 # a score is held back from sentiment training, at most VALIDATION_MAX of them.
 VALIDATION_EVERY = 10
 VALIDATION_MAX = 5_000
-MIN_VALIDATION_PER_CLASS = 10
-BLEND_STEPS = 20  # weights tried: 0, 0.05, ..., MAX_BLEND_WEIGHT
 
 
 SCORES: dict[str, tuple[tuple[str, range], ...]] = {
@@ -250,70 +248,12 @@ def learn_examples(
         forgotten=table.forgotten,
         seconds=(round(read_seconds, 1), round(seconds, 1)),
     )
-    weight, blend = _choose_blend_weight(model_from_document(document), spool.validation, taxonomy)
+    weight, blend = choose_blend_weight(model_from_document(document), spool.validation, taxonomy)
     document["sentiment"]["blend_weight"] = weight
     document["training"]["blend"] = blend
     say(f"blend weight {weight:g} ({blend['reason']})")
     document["version"] = content_version(document)
     return model_from_document(document)
-
-
-def _choose_blend_weight(
-    model: LearnedModel, validation: list[tuple[str, int]], taxonomy: Taxonomy
-) -> tuple[float, dict[str, Any]]:
-    """How much the tagger's sentiment should trust this model beside the lexicon.
-
-    The comments held back from training are scored by the lexicon scorer
-    (:func:`voc.transforms.score_sentiment.read_text_sentiment`, as tagging scores
-    them) and by the model; the weight w in 0, 0.05, ..., :data:`MAX_BLEND_WEIGHT`
-    whose mix (1 - w) * lexicon + w * model agrees best with the customers' own
-    scores (balanced accuracy: each class counts alike) is the model's weight, the
-    smallest on a tie. Never above MAX_BLEND_WEIGHT: the lexicon knows words no
-    history used. Too few held-back comments (fewer than
-    :data:`MIN_VALIDATION_PER_CLASS` of a class) leave :data:`DEFAULT_BLEND_WEIGHT`.
-    """
-    per_class = [0, 0, 0]
-    for _, label in validation:
-        per_class[label] += 1
-    if min(per_class) < MIN_VALIDATION_PER_CLASS:
-        return DEFAULT_BLEND_WEIGHT, {
-            "reason": f"too few held-back comments to choose ({sum(per_class)}); the default",
-            "validation_texts": sum(per_class),
-        }
-    from voc.transforms.score_sentiment import read_text_sentiment
-
-    pairs: list[tuple[Sequence[float], list[float], int]] = []
-    for text, label in validation:
-        tokens = tokenize(text, taxonomy.vocabulary)
-        _, reading = read_text_sentiment(text, tokens)
-        if reading is None:
-            continue  # a language the lexicon does not read: nothing to weigh against
-        learned = model.sentiment_probabilities(features_of(tokens))
-        pairs.append((reading.probabilities, [learned[c] for c in SENTIMENT_CLASSES], label))
-    steps = [round(MAX_BLEND_WEIGHT * step / BLEND_STEPS, 4) for step in range(BLEND_STEPS + 1)]
-    scores = {weight: _balanced_accuracy(pairs, weight) for weight in steps}
-    best = max(steps, key=lambda weight: (round(scores[weight], 4), -weight))
-    return best, {
-        "reason": f"best of {len(steps)} weights on {len(pairs):,} held-back comments",
-        "validation_texts": len(pairs),
-        "balanced_accuracy": {
-            "lexicon": round(scores[0.0], 4),
-            "blend": round(scores[best], 4),
-            "model_alone": round(_balanced_accuracy(pairs, 1.0), 4),
-        },
-    }
-
-
-def _balanced_accuracy(
-    pairs: list[tuple[Sequence[float], list[float], int]], weight: float
-) -> float:
-    hits = [0, 0, 0]
-    totals = [0, 0, 0]
-    for lexical, learned, label in pairs:
-        mixed = [(1 - weight) * a + weight * b for a, b in zip(lexical, learned, strict=True)]
-        totals[label] += 1
-        hits[label] += max(range(3), key=mixed.__getitem__) == label
-    return sum(hit / total for hit, total in zip(hits, totals, strict=True) if total) / 3
 
 
 def _spool(
@@ -610,7 +550,7 @@ def _document(
             "counts": dict(sentiment_counts),
             "min_per_class": settings.min_per_class,
             "label_mapping": LABEL_MAPPING,
-            "blend_weight": DEFAULT_BLEND_WEIGHT,  # until _choose_blend_weight chooses
+            "blend_weight": DEFAULT_BLEND_WEIGHT,  # until choose_blend_weight chooses
             "intercepts": [_rounded(b, 6) for b in intercepts],
             "weights": [
                 [_rounded(w, WEIGHT_DECIMALS) for w in row.tolist()] for row in coefficients
@@ -647,6 +587,3 @@ def _sklearn_version() -> str:
     import sklearn
 
     return sklearn.__version__
-
-
-# -------------------------------------------------------------------- files

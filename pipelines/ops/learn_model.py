@@ -32,7 +32,7 @@ training): a survey population's mix of moods is not what a text says, and the
 model also scores agent notes, whose mix is another. Every tenth scored comment (at
 most 5,000) is held back from sentiment training to choose the model's
 ``blend_weight``, how much the tagger mixes it into the lexicon's sentiment
-(:func:`_choose_blend_weight`).
+(:func:`voc.pipelines.ops.blend_weight.choose_blend_weight`).
 
 **Cause labels** are weak: the rule tags of :mod:`voc.transforms.match_root_causes`.
 A cause is a positive example for a text when the rules that fired *on its words*
