@@ -22,7 +22,14 @@ from voc.pipelines.ops.text_files import labels_of, read_rows
 from voc.transforms.match_root_causes import match_root_causes
 from voc.transforms.taxonomy import UNCLASSIFIED, Taxonomy
 
-__all__ = ["CauseReport", "LabelledText", "evaluate_causes", "format_report", "read_labelled"]
+__all__ = [
+    "CauseReport",
+    "LabelledText",
+    "evaluate_causes",
+    "format_report",
+    "precision_recall_f1",
+    "read_labelled",
+]
 
 MISSED_SHOWN = 10
 
@@ -195,10 +202,17 @@ def _top(label: str, taxonomy: Taxonomy) -> str | None:
         return None
 
 
-def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+def precision_recall_f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Unrounded; nothing predicted is precision 0 and nothing labelled recall 0, not
+    "undefined". ``voc eval sentiment`` scores its classes with it too."""
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision, recall, f1 = precision_recall_f1(tp, fp, fn)
     return round(precision, 4), round(recall, 4), round(f1, 4)
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voc.pipelines.ops.cause_evaluation import precision_recall_f1
 from voc.pipelines.ops.text_files import TextFileError, read_rows
 from voc.transforms.score_sentiment import label_for_compound, plain_vader_score, score_sentiment
 
@@ -234,9 +235,9 @@ def figures(confusion: dict[str, dict[str, int]], classes: Sequence[str]) -> dic
         true_positive = confusion[cls].get(cls, 0)
         support = sum(confusion[cls].values())
         predicted = sum(row.get(cls, 0) for row in confusion.values())
-        precision = true_positive / predicted if predicted else 0.0
-        recall = true_positive / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        precision, recall, f1 = precision_recall_f1(
+            true_positive, predicted - true_positive, support - true_positive
+        )
         per_class[cls] = {
             "precision": _round(precision),
             "recall": _round(recall),
