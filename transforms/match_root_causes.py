@@ -50,6 +50,7 @@ __all__ = [
     "Hit",
     "find_hits",
     "match_root_causes",
+    "negation_scope",
 ]
 
 MAX_EVIDENCE = 3
@@ -113,7 +114,7 @@ def find_hits(
     hits: list[Hit] = []
     if tokens is None:
         tokens = tokenize(text, taxonomy.vocabulary) if text else []
-    negated = _negation_scope(tokens)
+    negated = negation_scope(tokens)
     found = _find_atoms(tokens, taxonomy.trie) if tokens else {}
     excluded = _excluded_causes(found, negated, taxonomy)
     rules = taxonomy.rules
@@ -201,16 +202,24 @@ def _walk(
         position += 1
 
 
-def _negation_scope(tokens: list[Token]) -> list[bool]:
-    """True for each token inside a negation's reach (the negation word itself is not)."""
+def negation_scope(
+    tokens: list[Token],
+    window: int = NEGATION_WINDOW,
+    negations: frozenset[str] = NEGATION_ROOTS,
+    ends: frozenset[str] = _SCOPE_ENDS,
+) -> list[bool]:
+    """True for each token inside a negation's reach (the negation word itself is not):
+    up to ``window`` words after a root in ``negations``, within its clause, until a
+    root in ``ends``. Rules use the defaults; sentiment's friction facts a shorter
+    window (voc.transforms.friction_facts)."""
     negated = [False] * len(tokens)
     reach = 0
     clause = -1
     for position, token in enumerate(tokens):
-        if token.clause != clause or token.root in _SCOPE_ENDS:
+        if token.clause != clause or token.root in ends:
             reach = 0
-        if token.root in NEGATION_ROOTS:
-            reach = NEGATION_WINDOW
+        if token.root in negations:
+            reach = window
             clause = token.clause
             continue
         if reach:
