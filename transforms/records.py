@@ -18,7 +18,10 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from voc.transforms.experience_score import Experience
 
 # Set by `voc dlq replay` on a re-published dead letter: the dead_letter_id it replays.
 REPLAY_ATTRIBUTE = "voc_replay_of"
@@ -239,7 +242,7 @@ class TaggedEvent:
     # Identifier fields whose value looked personal, with the pseudonym stored instead.
     pseudonyms: Mapping[str, str] = field(default_factory=dict)
     # Surveys: scores and comment fused (voc.transforms.experience_score); else None.
-    experience: Any = None
+    experience: Experience | None = None
 
     @functools.cached_property
     def payload_sha256(self) -> str:

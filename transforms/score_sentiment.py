@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from voc.transforms.numeric_evidence import Quantity
 from voc.transforms.records import UNSCORED, SentimentScore
 from voc.transforms.support_sentiment import (
     LABELS,
+    NEUTRAL_BAND,
     SentimentReading,
     label_of,
     read_sentiment,
@@ -56,9 +57,10 @@ LEXICON_RESOURCE = f"{LEXICON_ZIP.as_posix()}/{LEXICON_MEMBER}"
 DATA_DIR_ENV = "VOC_NLTK_DATA"
 
 # VADER's own recommended cut-offs: compound scores in (-0.05, 0.05) carry too little
-# signal to call either way, so they are "neutral" rather than a coin flip.
-POSITIVE_THRESHOLD = 0.05
-NEGATIVE_THRESHOLD = -0.05
+# signal to call either way, so they are "neutral" rather than a coin flip. The
+# support layer labels with the same band.
+POSITIVE_THRESHOLD = NEUTRAL_BAND
+NEGATIVE_THRESHOLD = -NEUTRAL_BAND
 
 # Only the first MAX_SCORED_CHARS characters are scored. VADER's tokenizer builds
 # per-call tables proportional to the number of words times its punctuation list, so
@@ -283,13 +285,10 @@ class _Analyzers:
     # them holds no phrase, and skips the phrase pattern.
     phrase_anchors: frozenset[str]
     hashtag_words: frozenset[str]  # words a run-together hashtag may be split into
-
-    # The names support_sentiment.read_sentiment expects of its engine.
-    def valences(self, text: str) -> tuple[list[str], list[float]]:
-        return self.engine.valences(text)
-
-    def scores_of(self, valences, text: str) -> dict[str, float]:
-        return self.engine.scores_of(valences, text)
+    # The engine's methods under the names support_sentiment.read_sentiment expects,
+    # bound once rather than forwarded on every sentence.
+    valences: Callable[[str], tuple[list[str], list[float]]]
+    scores_of: Callable[[Sequence[float], str], dict[str, float]]
 
 
 _analyzers: _Analyzers | None = None
@@ -323,13 +322,16 @@ def _build_analyzers() -> _Analyzers:
     anchors = frozenset(
         max((token.word for token in tokenize(phrase)), key=len) for phrase in phrases
     )
+    engine = VaderScorer(lexicon)
     return _Analyzers(
         plain,
-        VaderScorer(lexicon),
+        engine,
         lexicon,
         compile_phrase_pattern(list(phrases)),
         anchors,
         hashtag_words,
+        engine.valences,
+        engine.scores_of,
     )
 
 
@@ -404,7 +406,13 @@ def read_text_sentiment(
     """
     if not text or not text.strip():
         return SentimentScore(0.0, "neutral", 1.0, UNDETERMINED), None
-    text = truncate_for_scoring(text)
+    scored = truncate_for_scoring(text)
+    if len(scored) < len(text):  # the caller's tokens and quantities may run past the cut
+        if tokens is not None:
+            tokens = [token for token in tokens if token.end <= len(scored)]
+        if quantities is not None:
+            quantities = [quantity for quantity in quantities if quantity.end <= len(scored)]
+    text = scored
     language = detect_language(text)
     if language not in SCORED_LANGUAGES:
         return SentimentScore(0.0, UNSCORED, 0.0, language), None
