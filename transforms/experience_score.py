@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voc.transforms.records import SentimentScore
+from voc.transforms.records import SENTIMENT_LABELS, SentimentScore
 
 __all__ = ["Experience", "fuse_experience", "survey_scale"]
 
@@ -63,7 +63,7 @@ def fuse_experience(
     """The survey's experience score and contradiction flag (module docstring);
     None when there is neither a score nor scored text."""
     scale = survey_scale(csat, nps, ces)
-    text_scored = has_text and sentiment.label in ("negative", "neutral", "positive")
+    text_scored = has_text and sentiment.label in SENTIMENT_LABELS
     if scale is None and not text_scored:
         return None
     if scale is None:

@@ -70,6 +70,8 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from voc.transforms.records import SENTIMENT_LABELS
+
 __all__ = [
     "DEFAULT_BLEND_WEIGHT",
     "FORMAT",
@@ -92,7 +94,7 @@ __all__ = [
 FORMAT = "voc-learned-model"
 FORMAT_VERSION = 1
 SCALING = "l2-binary"
-SENTIMENT_CLASSES = ("negative", "neutral", "positive")
+SENTIMENT_CLASSES = SENTIMENT_LABELS
 NO_CAUSE = "none"
 UNCLASSIFIED = "unclassified"  # what the rule matcher reports when nothing fired
 MIN_PER_CLASS = 50

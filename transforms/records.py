@@ -167,6 +167,8 @@ def _short_stack(error: Exception) -> str:
 # -- tagged -------------------------------------------------------------------
 
 
+# The three sentiment classes, in the order every probability list uses.
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
 # The label of text in a language the sentiment lexicon does not read.
 UNSCORED = "unscored"
 # A learned model's cause tag has this rule_id prefix, then the model's version.

@@ -47,6 +47,7 @@ from voc.transforms.friction_facts import (
     word_set,
 )
 from voc.transforms.numeric_evidence import Quantity
+from voc.transforms.records import SENTIMENT_LABELS
 
 __all__ = [
     "LABELS",
@@ -56,7 +57,7 @@ __all__ = [
     "read_sentiment",
 ]
 
-LABELS = ("negative", "neutral", "positive")
+LABELS = SENTIMENT_LABELS
 
 # The label's neutral band on the combined score, and how sharply the class
 # probabilities turn around it (see class_probabilities).

@@ -39,6 +39,7 @@ from typing import Any
 
 from voc.pipelines.ops.cause_evaluation import precision_recall_f1
 from voc.pipelines.ops.text_files import TextFileError, read_rows
+from voc.transforms.records import SENTIMENT_LABELS
 from voc.transforms.score_sentiment import label_for_compound, plain_vader_score, score_sentiment
 
 __all__ = [
@@ -58,7 +59,7 @@ __all__ = [
     "read_sentiment_data",
 ]
 
-CLASSES = ("negative", "neutral", "positive")
+CLASSES = SENTIMENT_LABELS
 BINARY_CLASSES = ("negative", "positive")
 UNSCORED = "unscored"
 BINARY = "binary"
