@@ -23,7 +23,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from voc.transforms.support_sentiment import (
     label_of,
     read_sentiment,
 )
+from voc.transforms.text_features import features_of
 from voc.transforms.vader_scorer import VaderScorer
 
 if TYPE_CHECKING:
@@ -396,13 +397,15 @@ def read_text_sentiment(
     tokens: Sequence[Token] | None = None,
     model: LearnedModel | None = None,
     quantities: list[Quantity] | None = None,
+    features: list[str] | None = None,
 ) -> tuple[SentimentScore, SentimentReading | None]:
     """A text's sentiment, and the per-sentence reading behind it (None when the text
     was not scored: empty, or in a language the lexicon does not read).
 
     ``tokens``: the text's feedback tokens if the caller has them (tagging tokenizes
     once for sentiment and causes), ``quantities`` their durations and counts;
-    ``model``: a learned model to blend in.
+    ``model``: a learned model to blend in, ``features`` the model's features of the
+    tokens if the caller has them (tagging shares them with the cause model).
     """
     if not text or not text.strip():
         return SentimentScore(0.0, "neutral", 1.0, UNDETERMINED), None
@@ -412,6 +415,7 @@ def read_text_sentiment(
             tokens = [token for token in tokens if token.end <= len(scored)]
         if quantities is not None:
             quantities = [quantity for quantity in quantities if quantity.end <= len(scored)]
+        features = None
     text = scored
     language = detect_language(text)
     if language not in SCORED_LANGUAGES:
@@ -429,8 +433,9 @@ def read_text_sentiment(
     if model is None:
         score = SentimentScore(reading.compound, reading.label, reading.confidence, language)
         return score, reading
-    blended = blend_with_model(reading, model, tokens)
-    return replace(blended, language=language), reading
+    if features is None:
+        features = features_of(tokens)
+    return blend_with_model(reading, model, features, language), reading
 
 
 def score_sentiment(
@@ -442,23 +447,19 @@ def score_sentiment(
 
 
 def blend_with_model(
-    reading: SentimentReading, model: LearnedModel, tokens: Sequence[Token]
+    reading: SentimentReading, model: LearnedModel, features: list[str], language: str
 ) -> SentimentScore:
     """Mix the lexicon's class probabilities with the model's by the model's weight
     (chosen when it was trained): each covers the other's blind spots, the lexicon
     words nobody in the history used, the model a company's own vocabulary."""
-    from voc.transforms.text_features import features_of
-
-    learned = model.sentiment_probabilities(features_of(tokens))
+    learned = model.sentiment_probabilities(features)
     weight = model.blend_weight
     mixed = mix_probabilities(reading.probabilities, learned, weight)
     label = label_of(mixed)
     compound = (1 - weight) * reading.compound + weight * (
         learned["positive"] - learned["negative"]
     )
-    return SentimentScore(
-        round(compound, 4), label, round(max(mixed), 4), model_version=model.version
-    )
+    return SentimentScore(round(compound, 4), label, round(max(mixed), 4), language, model.version)
 
 
 def mix_probabilities(

@@ -46,6 +46,7 @@ from voc.transforms.score_sentiment import read_text_sentiment
 from voc.transforms.support_sentiment import SentimentReading
 from voc.transforms.taxonomy import PACK_PREFIX, UNCLASSIFIED, Taxonomy, load_taxonomy_reference
 from voc.transforms.taxonomy import SIGNAL_FIELDS as CAUSE_SIGNAL_FIELDS
+from voc.transforms.text_features import features_of
 
 if TYPE_CHECKING:
     from voc.transforms.learned_model import LearnedModel
@@ -83,10 +84,11 @@ def tag_text(
     text, counts = redact_counts(strip_invisible_controls(raw_text))
     tokens = tokenize(text, taxonomy.vocabulary) if text else []
     quantities = find_quantities(tokens) if may_hold_quantities(tokens) else []
-    sentiment, reading = read_text_sentiment(text, tokens, model, quantities)
+    features = features_of(tokens) if model is not None else None
+    sentiment, reading = read_text_sentiment(text, tokens, model, quantities, features)
     causes = match_root_causes(text, taxonomy, signals, tokens, quantities)
     if model is not None and causes[0].cause_id == UNCLASSIFIED:
-        causes = model_causes(tokens, taxonomy, model) or causes
+        causes = model_causes(features or [], taxonomy, model) or causes
     if reading is not None:
         causes = [_with_sentiment(cause, reading) for cause in causes]
     return TaggedText(
@@ -97,15 +99,13 @@ def tag_text(
     )
 
 
-def model_causes(tokens: list, taxonomy: Taxonomy, model: LearnedModel) -> list[CauseMatch]:
+def model_causes(features: list[str], taxonomy: Taxonomy, model: LearnedModel) -> list[CauseMatch]:
     """The learned model's causes for a text no rule matched: lower confidence than
     any rule, its strongest words as evidence, and its version as the rule id, so a
     reader can always tell a model's tag from a rule's."""
-    from voc.transforms.text_features import features_of
-
     found = []
     rule_id = f"{MODEL_RULE_PREFIX}{model.version}"
-    for predicted in model.cause_predictions(features_of(tokens)):
+    for predicted in model.cause_predictions(features):
         if predicted.cause_id not in taxonomy.cause_ids:
             continue  # trained with another taxonomy; its causes cannot be routed
         words = ", ".join(predicted.words)
