@@ -87,11 +87,9 @@ OUTCOME_ROOTS = root_set(
     "consent agree agreed ok okay read listen listened reach reached pair sync notice warning "
     "permission explanation upload download install log login access use open find"
 )
-NEGATION_WORDS = word_set(
-    "not no never nobody nothing none nowhere neither nor cannot cant without hasnt "
-    "havent hadnt isnt wasnt werent arent dont doesnt didnt wont wouldnt couldnt shouldnt "
-    "aint"
-)
+# The tokenizer spells every contraction out ("can't", "cant", "hasnt" are "... not"),
+# so "not" stands for all of them.
+NEGATION_WORDS = word_set("not no never nobody nothing none nowhere neither nor without")
 _NEGATION_ROOTS = frozenset(root_of(word) for word in NEGATION_WORDS)
 FRICTION_NEGATION_WINDOW = 3
 # "again" after these is loyalty ("would order again"), not a repeat of trouble.

@@ -101,7 +101,6 @@ _REQUEST_OPENERS = (
     ("i", "want"),
     ("we", "need"),
     ("i", "would"),
-    ("i'd", "like"),
     ("id", "like"),
     ("let", "me"),
     ("need", "to"),
