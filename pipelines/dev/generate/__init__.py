@@ -10,9 +10,11 @@ duplicates, malformed messages, personal data that must be redacted and, as duri
 any contract migration, surveys on two schema versions at once.
 
 Everything is a pure function of (n, seed, start, rates), so a failing benchmark or
-acceptance test can be reproduced exactly. The wording lives in phrases.yaml, so that
-it can be reviewed and extended as English rather than as code. Publishing to Pub/Sub
-is done elsewhere.
+acceptance test can be reproduced exactly. With days, the stream has time in it
+(daily and weekly cycles, a surge, repeat contacts, late arrivals) and
+generate_with_truth also says what the event-time branches must find in it. The
+wording lives in phrases.yaml, so that it can be reviewed and extended as English
+rather than as code. Publishing to Pub/Sub is done elsewhere.
 """
 
 # The "X as X" imports re-export tables that tests read to check what was planted,
@@ -22,19 +24,32 @@ from voc.pipelines.dev.generate.malformed import MALFORMED_DEFECTS as MALFORMED_
 from voc.pipelines.dev.generate.messages import GeneratedMessage
 from voc.pipelines.dev.generate.phrases import CARDS as CARDS
 from voc.pipelines.dev.generate.phrases import CUSTOMER_PHRASES as CUSTOMER_PHRASES
+from voc.pipelines.dev.generate.phrases import DEPARTMENTS as DEPARTMENTS
 from voc.pipelines.dev.generate.phrases import NOTE_PHRASES as NOTE_PHRASES
 from voc.pipelines.dev.generate.phrases import PHONES as PHONES
 from voc.pipelines.dev.generate.phrases import PRIMARY_WEIGHTS as PRIMARY_WEIGHTS
 from voc.pipelines.dev.generate.phrases import PRODUCT_AREAS as PRODUCT_AREAS
-from voc.pipelines.dev.generate.stream import DEFAULT_START, GenerationReport, generate_events
+from voc.pipelines.dev.generate.stream import (
+    DEFAULT_START,
+    GenerationReport,
+    generate_events,
+    generate_with_truth,
+)
+from voc.pipelines.dev.generate.timeline import DEFAULT_SURGE_CAUSE, default_start
+from voc.pipelines.dev.generate.truth import truth_path, write_truth
 from voc.pipelines.dev.generate.world import NO_CAUSE
 
 __all__ = [
     "DEFAULT_START",
+    "DEFAULT_SURGE_CAUSE",
     "NO_CAUSE",
     "GeneratedMessage",
     "GenerationReport",
+    "default_start",
     "generate_events",
+    "generate_with_truth",
     "read_jsonl",
+    "truth_path",
     "write_jsonl",
+    "write_truth",
 ]

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from voc.pipelines.dev.generate.messages import GeneratedMessage, survey_version, valid_message
 from voc.pipelines.dev.generate.phrases import (
@@ -28,6 +29,9 @@ from voc.pipelines.dev.generate.phrases import (
     TEAMS_BY_CHANNEL,
 )
 from voc.pipelines.dev.generate.texts import SIGNAL_CAUSES, Context, agent_note, survey_comment
+
+if TYPE_CHECKING:
+    from voc.pipelines.dev.generate.timeline import Plan, Timeline
 
 # Interactions start within this window after `start`: long enough for windowed
 # aggregations to see several windows, short enough to look like one busy shift.
@@ -61,14 +65,30 @@ class Interaction:
     primary: str
     # (arrival key, message, carries planted PII)
     messages: list[tuple[float, GeneratedMessage, bool]]
+    interaction_id: str = ""
+    customer_id: str = ""
+    began: float = 0.0
+    has_survey: bool = False
 
 
 class World:
-    """The generator's state: random source, clock, customers and agents."""
+    """The generator's state: random source, clock, customers and agents.
 
-    def __init__(self, rng: random.Random, start: float, n: int) -> None:
+    Without a timeline, interactions begin within SPAN_SECONDS of start and arrive
+    as they always have (seeds pinned by benchmarks keep their bytes). With one,
+    the timeline says when each begins (and may fix its cause, customer and
+    survey: see Timeline.plan), clamps event times to its span and draws arrival
+    delays, whose classes are kept in arrival_kinds by event id.
+    """
+
+    def __init__(
+        self, rng: random.Random, start: float, n: int, timeline: Timeline | None = None
+    ) -> None:
         self.rng = rng
         self.start = start
+        self.timeline = timeline
+        # event id -> arrival class, for the messages the timeline did not deliver promptly
+        self.arrival_kinds: dict[str, str] = {}
         self.counter = 0
         self.customers: list[str] = []
         # More traffic, more staff; bounded so ids stay readable.
@@ -82,10 +102,10 @@ class World:
         self.channels = list(CHANNEL_WEIGHTS)
         self.channel_cum = _cumulative(CHANNEL_WEIGHTS.values())
 
-    def interaction(self) -> Interaction:
+    def interaction(self, plan: Plan | None = None) -> Interaction:
         rng = self.rng
         self.counter += 1
-        causes = self._causes()
+        causes = self._causes(plan.primary if plan is not None else None)
         primary = causes[0] if causes else NO_CAUSE
         channel = self._channel(causes)
         team = rng.choice(TEAMS_BY_CHANNEL[channel])
@@ -93,7 +113,10 @@ class World:
         agent_id = f"agt_{team.replace('-', '_')}_{agent_number:03d}"
         agent_name = AGENT_NAMES[(agent_number * 7 + self.team_numbers[team]) % len(AGENT_NAMES)]
         interaction_id = f"int_{rng.getrandbits(64):016x}"
-        customer_id = self._customer("no_follow_up" in causes)
+        if plan is not None and plan.customer_id is not None:
+            customer_id = plan.customer_id
+        else:
+            customer_id = self._customer("no_follow_up" in causes)
 
         hold = 0
         if "long_hold" in causes:
@@ -102,7 +125,12 @@ class World:
             hold = rng.randint(0, 90) if rng.random() < 0.7 else rng.randint(90, 420)
         transfers = rng.randint(2, 5) if "transfers" in causes else int(rng.random() < 0.15)
         handle = min(86400, rng.randint(120, 1500) + hold + 60 * transfers)
-        began = self.start + rng.uniform(0, SPAN_SECONDS)
+        if plan is not None:
+            began = plan.began
+        elif self.timeline is not None:
+            began = self.timeline.draw(rng)
+        else:
+            began = self.start + rng.uniform(0, SPAN_SECONDS)
         ended = began + handle
 
         context = Context(
@@ -117,13 +145,15 @@ class World:
         messages: list[tuple[float, GeneratedMessage, bool]] = []
         has_note = rng.random() < NOTE_RATE
         has_survey = rng.random() < SURVEY_RATE
+        if plan is not None and plan.survey:
+            has_survey = True
         if not has_note and not has_survey:
             has_note = True
         if has_note:
             # Most notes are written right after the contact; some at the end of a shift.
             delay = rng.uniform(20, 300) if rng.random() < 0.85 else rng.uniform(600, 5400)
             text, cause_ids, pii = agent_note(rng, causes, channel, context)
-            created = ended + delay
+            created = self._clamp(ended + delay)
             payload = {
                 "event_id": self._uuid(),
                 "interaction_id": interaction_id,
@@ -136,9 +166,10 @@ class World:
                 "transfers": transfers,
                 "note": text,
             }
-            messages.append((self._arrival(created), valid_message(payload, cause_ids), pii))
+            arrival = self._arrival(created, payload["event_id"])
+            messages.append((arrival, valid_message(payload, cause_ids), pii))
         if has_survey:
-            submitted = ended + min(3 * 3600, 60 + rng.expovariate(1 / 1200))
+            submitted = self._clamp(ended + min(3 * 3600, 60 + rng.expovariate(1 / 1200)))
             sentiment = "happy" if not causes else _pick(rng, SENTIMENTS, SENTIMENT_CUMULATIVE)
             comment, cause_ids, pii = survey_comment(rng, causes, sentiment, context)
             payload = {
@@ -158,16 +189,19 @@ class World:
             payload["comment"] = comment
             payload["language"] = rng.choice(LANGUAGES)
             version = survey_version(payload, primary)
-            messages.append(
-                (self._arrival(submitted), valid_message(payload, cause_ids, version), pii)
-            )
-        return Interaction(primary, messages)
+            arrival = self._arrival(submitted, payload["event_id"])
+            messages.append((arrival, valid_message(payload, cause_ids, version), pii))
+        return Interaction(primary, messages, interaction_id, customer_id, began, has_survey)
 
-    def _causes(self) -> list[str]:
+    def _causes(self, primary: str | None = None) -> list[str]:
+        """A primary cause (or none) and maybe a second; a planned primary is kept."""
         rng = self.rng
-        if rng.random() < NO_CAUSE_RATE:
+        if primary is not None:
+            causes = [primary]
+        elif rng.random() < NO_CAUSE_RATE:
             return []
-        causes = [_pick(rng, self.primary_causes, self.primary_cum)]
+        else:
+            causes = [_pick(rng, self.primary_causes, self.primary_cum)]
         if rng.random() < SECONDARY_RATE:
             second = _pick(rng, self.secondary_causes, self.secondary_cum)
             if second != causes[0]:
@@ -194,9 +228,17 @@ class World:
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def _arrival(self, event_time: float) -> float:
+    def _clamp(self, event_time: float) -> float:
+        return event_time if self.timeline is None else self.timeline.clamp(event_time)
+
+    def _arrival(self, event_time: float, event_id: str) -> float:
         """Publish time: usually seconds after the event, occasionally minutes (late data)."""
         rng = self.rng
+        if self.timeline is not None:
+            arrival, kind = self.timeline.arrival(rng, event_time)
+            if kind != "prompt":
+                self.arrival_kinds[event_id] = kind
+            return arrival
         if rng.random() < 0.03:
             return event_time + rng.uniform(60, 900)
         return event_time + rng.expovariate(1 / 4)

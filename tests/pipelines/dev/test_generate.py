@@ -19,6 +19,7 @@ from voc.pipelines.dev.generate import (
     CARDS,
     CUSTOMER_PHRASES,
     DEFAULT_START,
+    DEPARTMENTS,
     MALFORMED_DEFECTS,
     NO_CAUSE,
     NOTE_PHRASES,
@@ -489,6 +490,13 @@ def test_matcher_finds_planted_causes(generated, taxonomy) -> None:
     for cause, value in false_rate.items():
         assert value <= UNPLANTED_RATE_CEILING, (cause, value)
     assert happy_clean >= 0.93
+
+
+def test_departments_of_planted_causes_follow_the_default_pack(taxonomy) -> None:
+    """The ground truth names a surge's department without loading the taxonomy."""
+    assert set(DEPARTMENTS) == set(PRIMARY_WEIGHTS)
+    for cause, department in DEPARTMENTS.items():
+        assert taxonomy.department_for(cause) == department, cause
 
 
 def _variant(cause_yaml: str) -> Taxonomy:
