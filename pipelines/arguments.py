@@ -14,6 +14,7 @@ import argparse
 import math
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 # The DuckDB file every command reads or writes unless told otherwise.
@@ -31,6 +32,11 @@ MAX_PORT = 65_535  # the largest TCP port
 # Seconds options (--stop-when-idle, --max-linger, ...) end up as timer timeouts,
 # which overflow long before float does.
 MAX_SECONDS = 30 * 24 * 3600
+# Durations of event time (--join-horizon, --allowed-lateness, ...): a year is far
+# beyond any sensible use and keeps event-time arithmetic clear of datetime's limits.
+MAX_DURATION = timedelta(days=366)
+MAX_STATE_SHARDS = 1024  # voc run --state-shards: keyed-state shards per branch
+MAX_ALERT_MIN_COUNT = 1_000_000  # voc run --alert-min-count: events in one window
 
 # Pub/Sub's rule for topic and subscription ids: 3-255 characters, a letter first,
 # then letters, digits and - _ . ~ + %; ids starting with "goog" are reserved.
@@ -86,6 +92,62 @@ def seconds(text: str) -> float:
             f"must be at most {MAX_SECONDS:,} seconds (30 days), got {text}"
         )
     return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above zero."""
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+    return value
+
+
+# A number (at most 9 digits before and after the point) and its unit: 90s, 10m, 1.5h, 7d.
+_DURATION = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,9})?)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def duration(text: str) -> timedelta:
+    """argparse type: a duration with its unit (``90s``, ``10m``, ``2h``, ``7d``), from
+    zero to :data:`MAX_DURATION`.
+
+    The unit is required: a bare ``10`` would be seconds to one reader and minutes to
+    the next, and these flags range from seconds (lateness) to days (horizons).
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration like 90s, 10m, 2h or 7d, got {text!r}"
+        )
+    number, unit = match.groups()
+    value = timedelta(seconds=float(number) * _UNIT_SECONDS[unit])
+    if value > MAX_DURATION:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_DURATION.days} days, got {text}")
+    return value
+
+
+def duration_flag(text: str) -> str:
+    """argparse type: a valid :func:`duration`, kept as the text given (``90s``).
+
+    Pipeline options travel as JSON to the runner (Dataflow puts them in the job's
+    description), where a timedelta cannot go; :func:`duration` reads it back.
+    """
+    duration(text)
+    return text
+
+
+def duration_text(value: timedelta) -> str:
+    """A duration the way :func:`duration` reads it, in the largest whole unit."""
+    micros = value // timedelta(microseconds=1)
+    if micros == 0:
+        return "0s"
+    if micros % 1_000_000:
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}".rstrip("0") + "s"
+    whole = micros // 1_000_000
+    for unit in ("d", "h", "m"):
+        if whole % _UNIT_SECONDS[unit] == 0:
+            return f"{whole // _UNIT_SECONDS[unit]}{unit}"
+    return f"{whole}s"
 
 
 def output_file_problem(path: str) -> str | None:

@@ -8,14 +8,22 @@ evaluator registry, which is why ``apache-beam`` is pinned exactly and
 ``tests/transforms/sources/test_read_feedback.py`` runs it for real on every change.
 
 Each evaluation asks the session for one batch and emits it as one bundle, then
-reschedules itself. Once the session may finish (drain asked and nothing
-outstanding) it releases its watermark hold, so the watermark reaches +inf and
-``wait_until_finish()`` returns: a clean end, with every pulled message acked.
+reschedules itself. Elements carry their event time (the ``event_time``
+attribute; see :func:`voc.transforms.sources.source_watermark.stamp_messages`), and
+the watermark hold is the session's event-time watermark (the rule is
+:func:`voc.transforms.sources.source_watermark.next_watermark`), not the wall
+clock: a backlog of old surveys is on time, not late on arrival. Until an event
+time was read the hold is Beam's minimum timestamp.
+
+Once the session may finish (drain asked and nothing outstanding) it releases its
+watermark hold, so the watermark reaches +inf and ``wait_until_finish()``
+returns: a clean end, with every pulled message acked.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -25,9 +33,10 @@ from apache_beam.runners.direct.transform_evaluator import (
 )
 from apache_beam.runners.direct.util import TransformResult
 from apache_beam.transforms.window import GlobalWindows
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
 from voc.transforms.sources.pull_pubsub import get_session
+from voc.transforms.sources.source_watermark import WATERMARK_MIN, epoch_micros
 
 # How long an evaluation waits when there was nothing to pull, so an idle job
 # does not spin a core.
@@ -63,17 +72,14 @@ class _PullFromSessionEvaluator(_TransformEvaluator):
             session.mark_finished()
             return TransformResult(self, [], [], None, {None: None})
 
-        messages = session.pull_batch()
+        messages = session.pull_timed_batch()
         bundles = []
         if messages:
             bundle = self._evaluation_context.create_bundle(next(iter(self._outputs)))
-            for message in messages:
-                timestamp = (
-                    Timestamp.from_utc_datetime(message.publish_time)
-                    if message.publish_time is not None
-                    else Timestamp.now()
+            for message, micros in messages:
+                bundle.output(
+                    GlobalWindows.windowed_value(message, timestamp=Timestamp(micros=micros))
                 )
-                bundle.output(GlobalWindows.windowed_value(message, timestamp=timestamp))
             bundles.append(bundle)
         else:
             time.sleep(_IDLE_SLEEP_SECONDS)
@@ -81,8 +87,16 @@ class _PullFromSessionEvaluator(_TransformEvaluator):
         reschedule = self._evaluation_context.create_bundle(
             pvalue.PBegin(self._applied_ptransform.transform.pipeline)
         )
-        # Like Beam's own Pub/Sub read, the watermark follows wall-clock time.
-        return TransformResult(self, bundles, [reschedule], None, {None: Timestamp.now()})
+        return TransformResult(
+            self, bundles, [reschedule], None, {None: beam_watermark(session.watermark)}
+        )
+
+
+def beam_watermark(watermark: datetime) -> Timestamp:
+    """The session's watermark as the runner's hold; its minimum is Beam's minimum."""
+    if watermark <= WATERMARK_MIN:
+        return MIN_TIMESTAMP
+    return Timestamp(micros=epoch_micros(watermark))
 
 
 def register_evaluator() -> None:

@@ -21,8 +21,17 @@ A message that was pulled but never acknowledged (the process was killed) is
 delivered again by Pub/Sub after its ack deadline; the sink is idempotent on
 ``event_id``, so the redelivery never makes a second row.
 
+It also keeps the read's event-time watermark: every message is stamped with its
+``event_time`` attribute (publish time if that is absent or unparseable; the parse
+step dead-letters such a message anyway), and each subscription's newest event
+time, with which of them are idle, gives the watermark by the rule in
+:func:`voc.transforms.sources.source_watermark.next_watermark`. Only the thread
+that pulls (the runner's evaluator) updates it; :attr:`PullSession.watermark` is a
+plain read.
+
 The runner side (:mod:`voc.transforms.sources.direct_pull_evaluator`) only asks this
-session for the next batch; everything that talks to Pub/Sub lives here.
+session for the next batch and its watermark; everything that talks to Pub/Sub
+lives here.
 """
 
 from __future__ import annotations
@@ -34,13 +43,23 @@ import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from voc.transforms.backoff import Backoff
+from voc.transforms.derived.settings import DEFAULT_SETTINGS
 from voc.transforms.error_text import first_line
 from voc.transforms.records import AckHandle, ReceivedMessage
 from voc.transforms.sources.pubsub_client import subscriber_client
+from voc.transforms.sources.source_watermark import (
+    ALL_IDLE_SECONDS,
+    SUBSCRIPTION_IDLE_SECONDS,
+    WATERMARK_MIN,
+    SubscriptionProgress,
+    TimedMessage,
+    next_watermark,
+    stamp_messages,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -117,6 +136,9 @@ class PullSession:
         stop_when_idle_seconds: float | None = None,
         stop_grace_seconds: float = 30.0,
         session_id: str | None = None,
+        max_out_of_orderness: timedelta = DEFAULT_SETTINGS.max_out_of_orderness,
+        subscription_idle_seconds: float = SUBSCRIPTION_IDLE_SECONDS,
+        all_idle_seconds: float = ALL_IDLE_SECONDS,
     ) -> None:
         if not subscriptions:
             raise ValueError("a pull session needs at least one subscription")
@@ -144,6 +166,15 @@ class PullSession:
         # subscription -> the largest message size lately seen on it, in bytes.
         self._largest_message: dict[str, int] = {}
         self._lease_thread: threading.Thread | None = None
+        # Event time (see source_watermark); touched only by the pulling thread.
+        self.max_out_of_orderness = max_out_of_orderness
+        self.subscription_idle_seconds = subscription_idle_seconds
+        self.all_idle_seconds = all_idle_seconds
+        # subscription -> newest event time read from it, capped at the wall clock.
+        self._newest: dict[str, datetime | None] = dict.fromkeys(self.subscriptions)
+        # subscription -> start of its current run of clean empty pulls, or None.
+        self._empty_since: dict[str, float | None] = dict.fromkeys(self.subscriptions)
+        self._watermark = WATERMARK_MIN
 
     # -- lifecycle -------------------------------------------------------
 
@@ -192,6 +223,13 @@ class PullSession:
         empty_since = self.stats.empty_since
         return 0.0 if empty_since is None else time.monotonic() - empty_since
 
+    @property
+    def watermark(self) -> datetime:
+        """The read's event-time watermark as of the last pull (UTC);
+        :data:`~voc.transforms.sources.source_watermark.WATERMARK_MIN` until an event
+        time was read. Never moves backwards."""
+        return self._watermark
+
     def failing_for(self) -> float:
         """How long the longest current run of failed pulls of one subscription lasts."""
         now = time.monotonic()
@@ -235,7 +273,12 @@ class PullSession:
     # -- pulling ---------------------------------------------------------
 
     def pull_batch(self) -> list[ReceivedMessage]:
-        """Pull up to ``max_batch`` messages across the subscriptions.
+        """:meth:`pull_timed_batch` without the timestamps."""
+        return [timed.message for timed in self.pull_timed_batch()]
+
+    def pull_timed_batch(self) -> list[TimedMessage]:
+        """Pull up to ``max_batch`` messages across the subscriptions, with their
+        element timestamps, and advance the watermark.
 
         Returns early when the subscriptions are empty, when ``max_linger_seconds``
         passed since the first message of the batch, or when flow control says
@@ -244,7 +287,7 @@ class PullSession:
         if self.stop_requested:
             return []
         self._ensure_lease_thread()
-        batch: list[ReceivedMessage] = []
+        batch: list[TimedMessage] = []
         deadline = time.monotonic() + self.max_linger_seconds
         # Subscriptions in a row that gave nothing, and whether any of them failed
         # (or was waiting to retry): only clean empty answers make a job idle.
@@ -272,9 +315,27 @@ class PullSession:
                 break
         if batch:
             self.stats.empty_since = None
+        self._advance_watermark()
         return batch
 
-    def _pull_or_none(self, subscription: str, room: int) -> list[ReceivedMessage] | None:
+    def _advance_watermark(self) -> None:
+        now = time.monotonic()
+        progress = [
+            SubscriptionProgress(
+                self._newest[s], 0.0 if (since := self._empty_since[s]) is None else now - since
+            )
+            for s in self.subscriptions
+        ]
+        self._watermark = next_watermark(
+            progress,
+            self._watermark,
+            bound=self.max_out_of_orderness,
+            now=datetime.now(UTC),
+            idle_after=self.subscription_idle_seconds,
+            wall_clock_after=self.all_idle_seconds,
+        )
+
+    def _pull_or_none(self, subscription: str, room: int) -> list[TimedMessage] | None:
         """One pull; None if it failed or the subscription is waiting to retry.
 
         A failed pull must not raise: the runner would fail the bundle and the
@@ -285,6 +346,9 @@ class PullSession:
         now = time.monotonic()
         with self._lock:
             failing = self._failing.get(subscription)
+        # Idle only while it answers, and answers with nothing (see source_watermark).
+        empty_since = self._empty_since[subscription]
+        self._empty_since[subscription] = None
         if failing is not None and now < failing.retry_at:
             return None
         try:
@@ -292,6 +356,8 @@ class PullSession:
         except Exception as error:  # transport, auth, NotFound, ... have no common base
             self._pull_failed(subscription, error, now, failing)
             return None
+        if not received:
+            self._empty_since[subscription] = now if empty_since is None else empty_since
         if failing is not None:
             with self._lock:
                 self._failing.pop(subscription, None)
@@ -323,7 +389,7 @@ class PullSession:
             self.stats.pull_failures += 1
             self.stats.last_pull_error = line
 
-    def _pull_once(self, subscription: str, max_messages: int) -> list[ReceivedMessage]:
+    def _pull_once(self, subscription: str, max_messages: int) -> list[TimedMessage]:
         largest = self._largest_message.get(subscription, 0)
         response = self.client.pull(
             request={
@@ -360,9 +426,13 @@ class PullSession:
             self.stats.pulled += len(messages)
         # Remember the largest recent message, letting the estimate decay so one large
         # message does not slow the subscription down for good.
-        newest = max((len(m.data) for m in messages), default=0)
-        self._largest_message[subscription] = max(newest, largest // 2)
-        return messages
+        largest_now = max((len(m.data) for m in messages), default=0)
+        self._largest_message[subscription] = max(largest_now, largest // 2)
+        timed, newest = stamp_messages(messages, datetime.now(UTC))
+        known = self._newest[subscription]
+        if newest is not None and (known is None or newest > known):
+            self._newest[subscription] = newest
+        return timed
 
     # -- acknowledging -----------------------------------------------------
 
