@@ -1,9 +1,13 @@
--- interactions: one row per support contact: its latest survey and
--- latest note side by side, joined by interaction_id.
+-- interaction_parts: one row per support contact: its latest survey and
+-- latest note side by side, joined by interaction_id when queried.
 -- Readers: support ops and every department that wants the survey scores and
 -- the agent's account of the same contact side by side. The two events arrive
 -- in any order (or only one of them arrives); the join happens at query time,
 -- so a late survey simply fills in its side.
+-- The query-time cross-check of the `interactions` table, which the stream
+-- joins as parts arrive (migration 009): the two agree on which contacts have
+-- a survey and a note, except for parts the stream stored but did not join
+-- (surveys.joined / agent_notes.joined = false).
 -- "Latest" per side comes from the macro latest_per_interaction (sql/macros/).
 with latest_surveys as (
     select * from latest_per_interaction('surveys', submitted_at)

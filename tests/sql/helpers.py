@@ -5,6 +5,10 @@ insert, per table) and ``expected.yaml`` (the rows the view or query returns, in
 order, every column). Fixtures give only the columns that matter to the case;
 the other NOT NULL columns get a default of their type, so a fixture stays
 readable and survives a migration that adds a column.
+
+``given.yaml`` may also hold ``variables:``, DuckDB session variables set before
+the rows go in: ``voc_now`` pins the clock of the views that measure ages from
+now() (pipeline_status), so their expected rows can be exact.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from voc.transforms.sinks.duckdb_schema import prepare
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PURPOSES = ("views", "queries")
+# The given.yaml key holding session variables rather than a table's rows.
+VARIABLES = "variables"
 
 # A value for every NOT NULL column a fixture leaves out, by DuckDB type. A new
 # type makes insert_rows fail with its name, rather than guess.
@@ -37,6 +43,7 @@ TYPE_DEFAULTS: dict[str, Any] = {
     "BIGINT": 0,
     "DOUBLE": 0.0,
     "TIMESTAMP WITH TIME ZONE": datetime(2026, 1, 1, tzinfo=UTC),
+    "VARCHAR[]": [],
 }
 
 
@@ -121,9 +128,13 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str,
         )
 
 
-def load_given(con: duckdb.DuckDBPyConnection, given: dict[str, list], *, reverse: bool) -> None:
-    """Insert given.yaml; ``reverse`` inserts tables and rows last first (arrival order)."""
-    tables = list(given.items())
+def load_given(con: duckdb.DuckDBPyConnection, given: dict[str, Any], *, reverse: bool) -> None:
+    """Set given.yaml's variables, then insert its rows; ``reverse`` inserts tables and
+    rows last first (arrival order)."""
+    for name, value in given.get(VARIABLES, {}).items():
+        assert name.isidentifier(), f"{VARIABLES}: {name!r} is not a variable name"
+        con.execute(f"set variable {name} = ?", [value])
+    tables = [(table, rows) for table, rows in given.items() if table != VARIABLES]
     for table, rows in reversed(tables) if reverse else tables:
         insert_rows(con, table, list(reversed(rows)) if reverse else rows)
 

@@ -1,6 +1,6 @@
 """voc.sql.checks fails on bad data and bad specs: one case per check, so none passes vacuously.
 
-The relation is the real interactions view over its fixture with its real YAML,
+The relation is the real interaction_parts view over its fixture with its real YAML,
 altered by a select (a duplicated row, a null, a foreign value): it passes as it
 is, and each case must report exactly the failure planted in it.
 """
@@ -15,88 +15,91 @@ import pytest
 from tests.sql.helpers import Relation, load_given, prepared, read_yaml
 from voc.sql import checks
 
-INTERACTIONS = Relation("views", "interactions")
+PARTS = Relation("views", "interaction_parts")
 
 
 @pytest.fixture(scope="module")
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = prepared()
-    load_given(connection, read_yaml(INTERACTIONS.fixture_dir / "given.yaml"), reverse=False)
+    load_given(connection, read_yaml(PARTS.fixture_dir / "given.yaml"), reverse=False)
     yield connection
     connection.close()
 
 
 @pytest.fixture(scope="module")
 def spec() -> checks.Spec:
-    return INTERACTIONS.spec()
+    return PARTS.spec()
 
 
 def test_the_fixture_itself_passes(con, spec):
-    assert checks.run_column_tests(con, "interactions", spec) == []
+    assert checks.run_column_tests(con, "interaction_parts", spec) == []
 
 
 def test_a_select_ending_in_a_comment_is_a_relation(con, spec):
-    assert checks.run_column_tests(con, "select * from interactions -- all of it", spec) == []
+    assert checks.run_column_tests(con, "select * from interaction_parts -- all of it", spec) == []
 
 
 # (what is planted, a select over the view that plants it, the exact failure lines)
 BAD_DATA = [
     (
         "not_null: a null where the view promises none",
-        "select * replace (null::boolean as complete) from interactions",
-        ["interactions.complete: not_null failed: 6 rows with a null"],
+        "select * replace (null::boolean as complete) from interaction_parts",
+        ["interaction_parts.complete: not_null failed: 6 rows with a null"],
     ),
     (
         "unique: one interaction twice",
-        "select * from interactions union all "
-        "select * from interactions where interaction_id = 'i-note-only'",
+        "select * from interaction_parts union all "
+        "select * from interaction_parts where interaction_id = 'i-note-only'",
         [
-            "interactions.interaction_id: unique failed: 1 value occurring more than once: "
+            "interaction_parts.interaction_id: unique failed: 1 value occurring more than once: "
             "'i-note-only' (2 rows)",
-            "interactions.note_event_id: unique failed: 1 value occurring more than once: "
+            "interaction_parts.note_event_id: unique failed: 1 value occurring more than once: "
             "'n-3' (2 rows)",
         ],
     ),
     (
         "accepted_values: foreign text values, at most three named",
         "select * replace (case when interaction_id like 'i-both%' then 'fax' "
-        "else interaction_id end as channel) from interactions",
+        "else interaction_id end as channel) from interaction_parts",
         [
-            "interactions.channel: accepted_values failed: 5 values not in "
+            "interaction_parts.channel: accepted_values failed: 5 values not in "
             "[phone, email, chat, social, in_app]: 'fax' (2 rows), 'i-note-only' (1 row), "
             "'i-survey-only' (1 row), and 2 more"
         ],
     ),
     (
         "accepted_values: a number out of range",
-        "select * replace (9::tinyint as csat) from interactions",
-        ["interactions.csat: accepted_values failed: 1 value not in [1, 2, 3, 4, 5]: 9 (6 rows)"],
+        "select * replace (9::tinyint as csat) from interaction_parts",
+        [
+            "interaction_parts.csat: accepted_values failed: 1 value not in [1, 2, 3, 4, 5]: "
+            "9 (6 rows)"
+        ],
     ),
     (
         "relationships: an id its table lacks",
         "select * replace (case when survey_event_id = 's-2' then 's-lost' "
-        "else survey_event_id end as survey_event_id) from interactions",
+        "else survey_event_id end as survey_event_id) from interaction_parts",
         [
-            "interactions.survey_event_id: relationships failed: 1 value not found in "
+            "interaction_parts.survey_event_id: relationships failed: 1 value not found in "
             "surveys.event_id: 's-lost' (1 row)"
         ],
     ),
     (
         "documentation: a column the YAML does not describe",
-        "select *, 'c-1' as customer_id from interactions",
-        ["interactions.customer_id: returned by the relation but not documented in the YAML"],
+        "select *, 'c-1' as customer_id from interaction_parts",
+        ["interaction_parts.customer_id: returned by the relation but not documented in the YAML"],
     ),
     (
         # Reported once: its tests are skipped, not run into an SQL error.
         "documentation: a described column the relation lacks",
-        "select * exclude (channel) from interactions",
-        ["interactions.channel: documented in the YAML but not returned by the relation"],
+        "select * exclude (channel) from interaction_parts",
+        ["interaction_parts.channel: documented in the YAML but not returned by the relation"],
     ),
     (
         # Nulls pass every test but not_null, as in dbt: unique holds where the id is set.
         "nulls: none of unique, accepted_values, relationships fails on them",
         "select * replace (null::varchar as survey_event_id, null::tinyint as csat) "
-        "from interactions",
+        "from interaction_parts",
         [],
     ),
 ]
