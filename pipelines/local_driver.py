@@ -22,6 +22,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from voc.pipelines.cli.common import EXIT_FAILED
+from voc.pipelines.ops.reconcile import prepare_start
 from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
 from voc.pipelines.streaming import build_pipeline
 from voc.transforms.error_text import first_line
@@ -108,13 +109,20 @@ def run_job(
             max_outstanding=voc.max_outstanding,
             stop_when_idle_seconds=voc.stop_when_idle,
             stop_grace_seconds=config.stop_grace,
+            max_out_of_orderness=config.event_time.max_out_of_orderness,
         )
     )
     try:
         _check_subscriptions(session)
         _check_sink(config)
+        # State lives in memory on this runner: rebuild it from the recent facts.
+        replay = (
+            prepare_start(shared_store(config.duckdb), config.event_time)
+            if config.derived
+            else None
+        )
         p = beam.Pipeline(options=options)
-        build_pipeline(p, config, session.session_id)
+        build_pipeline(p, config, session.session_id, replay)
         restore = _drain_on_signals(session, out, config.stop_grace)
         started = time.monotonic()
         reporter = _start_progress(session, voc.progress_every, started, out, published)

@@ -9,6 +9,7 @@ the problem before any work starts; the CLI prints it and exits with code 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,14 +25,22 @@ from apache_beam.options.pipeline_options import (
 
 from voc.pipelines.arguments import (
     DEFAULT_DUCKDB,
+    MAX_ALERT_MIN_COUNT,
     MAX_BATCH,
+    MAX_DURATION,
     MAX_OUTSTANDING,
+    MAX_STATE_SHARDS,
+    duration,
+    duration_flag,
+    duration_text,
     output_file_problem,
+    positive_float,
     pubsub_short_name,
     seconds,
     whole_number,
 )
 from voc.pipelines.topology import DEFAULT_PROJECT, TOPOLOGY
+from voc.transforms.derived.settings import DEFAULT_SETTINGS, EventTimeSettings
 from voc.transforms.parse_event import (
     DEFAULT_MAX_MESSAGE_BYTES,
     PUBSUB_MAX_MESSAGE_BYTES,
@@ -52,6 +61,35 @@ IN_PROCESS_RUNNERS = {"BundleBasedDirectRunner", "DirectRunner", "SwitchingDirec
 
 class ConfigError(ValueError):
     """A bad flag or configuration; the message is one line that names it."""
+
+
+# The event-time flags: (flag, EventTimeSettings field, help). Durations are written
+# 90s, 10m, 2h or 7d, and kept as text in the options (see arguments.duration_flag).
+_EVENT_TIME_DURATIONS = (
+    (
+        "--max-out-of-orderness",
+        "max_out_of_orderness",
+        "the batched source's watermark trails the newest event time read by this much (an "
+        "event at most this much older than one read before it is not late); Dataflow's "
+        "read estimates its own",
+    ),
+    (
+        "--allowed-lateness",
+        "allowed_lateness",
+        "how long after a rollup window's end (by the watermark) late data still updates it",
+    ),
+    ("--rollup-window", "rollup_window", "width of the event-time rollup windows; divides a day"),
+    (
+        "--join-horizon",
+        "join_horizon",
+        "an interaction's join state lives this long (event time) after its latest part",
+    ),
+    (
+        "--repeat-window",
+        "repeat_window",
+        "a customer back within this long about the same cause is a repeat contact",
+    ),
+)
 
 
 class VocOptions(PipelineOptions):
@@ -185,6 +223,48 @@ class VocOptions(PipelineOptions):
             help="key for pseudonymising identifiers that hold personal data (created with "
             f"a random key if missing; {KEY_ENV} overrides it; default {DEFAULT_KEY_FILE})",
         )
+        for flag, name, about in _EVENT_TIME_DURATIONS:
+            default = duration_text(getattr(DEFAULT_SETTINGS, name))
+            group.add_argument(
+                flag,
+                dest=name,
+                type=duration_flag,
+                default=default,
+                metavar="DURATION",
+                help=f"{about} (like 90s, 10m, 2h, 7d; at most {MAX_DURATION.days} days; "
+                f"default {default})",
+            )
+        group.add_argument(
+            "--alert-threshold",
+            dest="alert_threshold",
+            type=positive_float,
+            default=DEFAULT_SETTINGS.alert_threshold,
+            help="an alert opens when a cause's window volume scores at least this far above "
+            f"its baseline; above 0 (default {DEFAULT_SETTINGS.alert_threshold:g})",
+        )
+        group.add_argument(
+            "--alert-min-count",
+            dest="alert_min_count",
+            type=whole_number(1, MAX_ALERT_MIN_COUNT),
+            default=DEFAULT_SETTINGS.alert_min_count,
+            help="fewest events in a window for an alert, "
+            f"1-{MAX_ALERT_MIN_COUNT:,} (default {DEFAULT_SETTINGS.alert_min_count})",
+        )
+        group.add_argument(
+            "--state-shards",
+            dest="state_shards",
+            type=whole_number(1, MAX_STATE_SHARDS),
+            default=DEFAULT_SETTINGS.state_shards,
+            help="keyed state of each event-time branch is sharded this many ways, "
+            f"1-{MAX_STATE_SHARDS:,} (default {DEFAULT_SETTINGS.state_shards})",
+        )
+        group.add_argument(
+            "--no-derived",
+            dest="no_derived",
+            action="store_true",
+            help="store the facts only: no interactions, rollups, late events, alerts or "
+            "repeat contacts (voc reconcile can derive them later)",
+        )
         group.add_argument(
             "--progress-every",
             dest="progress_every",
@@ -212,6 +292,10 @@ class JobConfig:
     parse_limits: ParseLimits = field(default_factory=ParseLimits)
     # Read from VOC_PSEUDONYM_KEY or the key file; never printed.
     pseudonym_key: bytes | None = field(default=None, repr=False)
+    # Watermark bound, lateness, windows and thresholds of the event-time branches.
+    event_time: EventTimeSettings = DEFAULT_SETTINGS
+    # False: facts only (--no-derived).
+    derived: bool = True
 
 
 def subscription_path(project: str, name: str) -> str:
@@ -297,6 +381,45 @@ def check_model(path: str | None) -> None:
         raise ConfigError(f"--model {path}: {error}") from None
 
 
+def event_time_settings(voc: VocOptions) -> EventTimeSettings:
+    """The event-time settings from the flags; ConfigError names the flag that breaks
+    a rule of :class:`EventTimeSettings` (a rollup window that does not divide a day,
+    a zero horizon, ...).
+
+    Each flag's value is checked alone against the defaults first, so the error names
+    the flag at fault rather than the settings as a whole.
+    """
+    flags = {name: flag for flag, name, _ in _EVENT_TIME_DURATIONS}
+    values = {name: _duration_option(flag, getattr(voc, name)) for name, flag in flags.items()}
+    values |= {
+        "alert_threshold": voc.alert_threshold,
+        "alert_min_count": voc.alert_min_count,
+        "state_shards": voc.state_shards,
+    }
+    for name, value in values.items():
+        try:
+            dataclasses.replace(DEFAULT_SETTINGS, **{name: value})
+        except ValueError as error:
+            flag = flags.get(name, f"--{name.replace('_', '-')}")
+            shown = getattr(voc, name)
+            raise ConfigError(f"{flag} {shown}: {error}") from None
+    try:
+        return EventTimeSettings(**values)
+    except ValueError as error:  # a rule across flags
+        raise ConfigError(f"event-time flags: {error}") from None
+
+
+def _duration_option(flag: str, value: str | timedelta) -> timedelta:
+    """A duration option's value: text from the command line (checked there already),
+    or whatever a caller set in code (``PipelineOptions(rollup_window="30m")``)."""
+    if isinstance(value, timedelta):
+        return value
+    try:
+        return duration(str(value))
+    except argparse.ArgumentTypeError as error:
+        raise ConfigError(f"{flag}: {error}") from None
+
+
 def validate(options: PipelineOptions) -> JobConfig:
     """Check everything that can be checked before the job starts."""
     voc = options.view_as(VocOptions)
@@ -319,6 +442,7 @@ def validate(options: PipelineOptions) -> JobConfig:
 
     surveys = _subscription(project, "--surveys-subscription", voc.surveys_subscription)
     notes = _subscription(project, "--notes-subscription", voc.notes_subscription)
+    event_time = event_time_settings(voc)
 
     taxonomy = taxonomy_reference(voc.taxonomy, voc.taxonomy_pack)
     check_taxonomy(taxonomy)
@@ -349,4 +473,6 @@ def validate(options: PipelineOptions) -> JobConfig:
             max_age=timedelta(days=voc.event_time_horizon_days),
         ),
         pseudonym_key=pseudonym_key,
+        event_time=event_time,
+        derived=not voc.no_derived,
     )

@@ -43,8 +43,9 @@ class ParseTagAndStore(beam.PTransform):
         self.model_path = model_path
 
     def expand(self, messages) -> dict[str, PCollection]:
-        """Returns the named outputs (``events``, ``tagged``, ``parse_failures``,
-        ``tag_failures``) for tests and for branches added after tagging."""
+        """Returns the named outputs (``stored``: what the sink committed first, as
+        StoredFact; ``events``, ``tagged``, ``parse_failures``, ``tag_failures``) for
+        tests and for the branches derived from the facts."""
         parsed = messages | "ParseEvents" >> ParseEvents(self.limits)
         tagged = parsed.events | "TagFeedback" >> TagFeedback(
             self.taxonomy_path, self.pseudonym_key, self.model_path
@@ -54,8 +55,9 @@ class ParseTagAndStore(beam.PTransform):
             parsed.dead_letters,
             tagged.dead_letters,
         ) | "CollectRecords" >> beam.Flatten()
-        records | "Store" >> self.sink
+        stored = records | "Store" >> self.sink
         return {
+            "stored": stored,
             "events": parsed.events,
             "tagged": tagged.tagged,
             "parse_failures": parsed.dead_letters,

@@ -2,6 +2,7 @@ r"""The records that flow between the steps, and nothing else.
 
     ReceivedMessage -> parse -> FeedbackEvent -> tag -> TaggedEvent -> sink
                           \________________________\__> DeadLetter -> sink
+    sink (committed, new) -> StoredFact -> derived branches -> DerivedRow -> derived sink
 
 Every step imports its input and output types from here rather than from the
 step that makes them, so a new step (a join, a rollup, another sink) depends
@@ -255,3 +256,92 @@ class TaggedEvent:
     def identifier(self, name: str) -> Any:
         """An identifier field as the tables store it: its pseudonym, or its value."""
         return self.pseudonyms.get(name, self.event.payload.get(name))
+
+
+# -- stored -------------------------------------------------------------------
+
+
+class StoredCause(NamedTuple):
+    """One cause of a stored fact, as feedback_tags holds it."""
+
+    cause_id: str
+    sub_cause_id: str  # "" when the cause has no sub-cause
+    department: str
+    evidence: str  # the matched words of the redacted text, or "hold_seconds=900"
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    """A fact as committed to its table: what every derived table is computed from.
+
+    The sink emits one after its transaction stored the event for the first time
+    (a redelivery stores nothing and emits nothing), and the reconciliation reads
+    the same from the tables, so the stream and a recomputation see one input.
+    It holds no ack handle: the derived branches may keep it in state for days.
+    Identifiers are as stored (pseudonyms where the value looked personal) and the
+    text is the redacted text.
+    """
+
+    event_id: str
+    event_type: str  # survey | agent_note
+    interaction_id: str
+    channel: str
+    event_time: datetime
+    sentiment_score: float | None
+    sentiment_label: str
+    causes: tuple[StoredCause, ...] = ()
+    text: str = ""
+    customer_id: str | None = None  # surveys only
+    csat: int | None = None
+    nps: int | None = None
+    ces: int | None = None
+    resolved: bool | None = None
+    handle_seconds: int | None = None  # agent notes only
+    hold_seconds: int | None = None
+    transfers: int | None = None
+    # False: the join already refused this part (it arrived after its interaction's
+    # state was collected); None: not decided yet. Read back from the fact tables.
+    joined: bool | None = None
+
+
+def stored_fact(tagged: TaggedEvent) -> StoredFact:
+    """The fact a tagged event becomes once stored (the same values as its rows)."""
+    event = tagged.event
+    payload = event.payload
+    is_survey = event.event_type == "survey"
+    causes = tuple(
+        StoredCause(cause.cause_id, cause.sub_cause_id, cause.department, cause.evidence)
+        for cause in tagged.causes
+    )
+    sentiment = tagged.sentiment
+    return StoredFact(
+        event_id=event.event_id,
+        event_type=event.event_type,
+        interaction_id=tagged.identifier("interaction_id"),
+        channel=payload["channel"],
+        event_time=event.event_time,
+        sentiment_score=None if sentiment.label == UNSCORED else sentiment.compound,
+        sentiment_label=sentiment.label,
+        causes=causes,
+        text=tagged.text,
+        customer_id=tagged.identifier("customer_id") if is_survey else None,
+        csat=payload.get("csat") if is_survey else None,
+        nps=payload.get("nps") if is_survey else None,
+        ces=payload.get("ces") if is_survey else None,
+        resolved=payload.get("resolved") if is_survey else None,
+        handle_seconds=None if is_survey else payload.get("handle_seconds"),
+        hold_seconds=None if is_survey else payload.get("hold_seconds"),
+        transfers=None if is_survey else payload.get("transfers"),
+    )
+
+
+@dataclass(frozen=True)
+class DerivedRow:
+    """One row a derived branch writes: upserted into ``table`` on the table's key.
+
+    Derived rows are recomputable from the facts, so their sink never acknowledges
+    anything and a lost row is rebuilt by the next reconciliation.
+    """
+
+    table: str
+    row: dict[str, Any]

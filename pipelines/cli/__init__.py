@@ -4,6 +4,7 @@
     voc emulator start|stop|env      a local Pub/Sub emulator with the voc topics
     voc generate -n 5000 --out F     realistic events as JSONL (or --publish)
     voc run [options]                the streaming job
+    voc reconcile --duckdb F         rebuild (or --check) the derived tables from the facts
     voc summary --duckdb F           per-department summary of a DuckDB file
     voc taxonomy check|explain|packs check a taxonomy, explain its rules, list the packs
     voc tag --data FILE              tag a JSONL/CSV/TSV export without Pub/Sub or DuckDB
@@ -66,7 +67,7 @@ def _dispatch(argv: list[str]) -> int:
     from voc.transforms.taxonomy import TaxonomyError
 
     parser, handlers = build_parser()
-    if argv[:1] == ["run"]:
+    if argv[:1] in (["run"], ["reconcile"]):
         args, beam_args = parser.parse_known_args(argv)
     else:
         args, beam_args = parser.parse_args(argv), []

@@ -1,4 +1,8 @@
-"""``voc run``: the streaming job. Beam's own options (--runner, --project, ...) pass through."""
+"""``voc run``: the streaming job. Beam's own options (--runner, --project, ...) pass through.
+
+``voc reconcile``: rebuild (or check) the derived tables of a stopped job's file
+from its facts, with the job's event-time flags.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,60 @@ def add_parsers(commands) -> dict:
         f"SECONDS are finite, from 0 to {MAX_SECONDS:,} (30 days).",
     )
     VocOptions._add_argparse_args(run)
-    return {"run": run_command}
+
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="rebuild or check the derived tables from the facts",
+        description="Recompute interactions, issue rollups, alerts and repeat contacts "
+        "from the fact tables of a DuckDB file no job is writing, with the same "
+        "event-time flags as voc run (--rollup-window, --allowed-lateness, ...). "
+        "Late events are folded in. --check compares instead and changes nothing.",
+    )
+    reconcile.add_argument("--duckdb", required=True, help="the job's DuckDB file")
+    reconcile.add_argument(
+        "--check",
+        action="store_true",
+        help="report how the stored tables differ from the facts; exit 1 if they do",
+    )
+    return {"run": run_command, "reconcile": reconcile_command}
+
+
+def reconcile_command(args, _argv, beam_args) -> int:
+    from pathlib import Path
+
+    import duckdb
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from voc.pipelines.cli.common import EXIT_FAILED, UsageError
+    from voc.pipelines.ops.reconcile import differences, rebuild
+    from voc.pipelines.options import VocOptions, check_flags, event_time_settings
+    from voc.transforms.error_text import first_line
+    from voc.transforms.sinks.duckdb_store import shared_store
+
+    check_flags(beam_args)
+    settings = event_time_settings(PipelineOptions(beam_args).view_as(VocOptions))
+    if not Path(args.duckdb).is_file():
+        raise UsageError(f"voc reconcile: --duckdb {args.duckdb}: no such file")
+    store = shared_store(args.duckdb)
+    try:
+        store.open()
+    except duckdb.Error as error:
+        raise UsageError(f"voc reconcile: --duckdb {args.duckdb}: {first_line(error)}") from None
+    try:
+        if args.check:
+            problems = store.in_transaction(lambda cur: differences(cur, settings))
+            for line in problems:
+                print(f"voc reconcile: {line}", file=sys.stderr)
+            if problems:
+                return EXIT_FAILED
+            print("voc reconcile: the derived tables match the facts", file=sys.stderr)
+            return 0
+        result = store.in_transaction(lambda cur: rebuild(cur, settings))
+    finally:
+        store.close()
+    counts = ", ".join(f"{name} {len(rows):,}" for name, rows in result.rows.items())
+    print(f"voc reconcile: {result.facts:,} facts -> {counts}", file=sys.stderr)
+    return 0
 
 
 def run_command(_args, argv, beam_args) -> int:

@@ -1,33 +1,40 @@
 """``voc demo``: the whole product on embedded defaults, in one command.
 
-Starts a private Pub/Sub emulator, publishes generated surveys and agent notes
-(with the generator's ~1% malformed messages and ~1% duplicate deliveries),
-runs the streaming job until the subscriptions are drained, then reads the
-DuckDB file back and checks every count against what the generator says it
-sent: valid unique events in the fact tables, malformed ones in dead_letters,
-duplicates absent. A mismatch is a failure (exit 1), not a footnote.
+Starts a private Pub/Sub emulator, publishes three weeks of generated surveys
+and agent notes ending now (daily and weekly cycles, repeat contacts, messages
+out of order and days late, a planted surge of one cause on one day, ~1%
+malformed messages and ~1% duplicate deliveries), runs the streaming job until
+the subscriptions are drained, then reads the DuckDB file back and checks it
+against the generator's ground truth: valid unique events in the fact tables,
+malformed ones in dead_letters, duplicates absent, and an alert on the planted
+surge. A mismatch is a failure (exit 1), not a footnote. It prints the rising
+causes, the alerts with their examples and first-contact resolution.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from voc.pipelines.arguments import DEFAULT_DUCKDB
+from voc.pipelines.dev import DEMO_DAYS, DEMO_EVENTS
 from voc.pipelines.dev.emulator import provision, running_emulator
-from voc.pipelines.dev.generate import GenerationReport, generate_events
+from voc.pipelines.dev.generate import GenerationReport, generate_with_truth
 from voc.pipelines.local_driver import RunReport, run_job
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.ops.summary import (
+    alerts_summary,
     cause_evidence,
     cause_sentiment,
     department_summary,
+    derived_counts,
     format_table,
+    named_query,
     table_counts,
 )
 from voc.pipelines.topology import DEFAULT_PROJECT
@@ -39,6 +46,9 @@ class DemoResult:
     run: RunReport
     counts: dict[str, int]
     seconds: float
+    truth: dict = field(default_factory=dict)
+    # Alerts of the planted surge's cause whose opening window is inside the surge.
+    surge_alerts: int = 0
 
     @property
     def expected(self) -> dict[str, int]:
@@ -52,11 +62,18 @@ class DemoResult:
 
     @property
     def mismatches(self) -> list[str]:
-        return [
+        found = [
             f"{table}: expected {want:,}, found {self.counts[table]:,}"
             for table, want in self.expected.items()
             if self.counts[table] != want
         ]
+        surge = self.truth.get("surge")
+        if surge and self.surge_alerts != 1:
+            found.append(
+                f"alerts: expected one alert on the planted {surge['cause_id']} surge "
+                f"({surge['start']} to {surge['end']}), found {self.surge_alerts}"
+            )
+        return found
 
 
 # How many causes the demo prints with their evidence; `voc summary` prints all.
@@ -72,9 +89,32 @@ def _shortened(rows: list[tuple]) -> list[tuple]:
     ]
 
 
+def _shortened_text(rows: list[tuple]) -> list[tuple]:
+    """Long text cells cut to fit a terminal line; the tables keep them whole."""
+    return [
+        tuple(
+            v[:57] + "..." if isinstance(v, str) and len(v) > _EVIDENCE_WIDTH + 12 else v
+            for v in row
+        )
+        for row in rows
+    ]
+
+
+def _surge_alerts(con, surge: dict | None) -> int:
+    """Alerts on the surge's cause that opened inside the planted surge."""
+    if not surge:
+        return 0
+    return con.execute(
+        "select count(*) from alerts where cause_id = ?"
+        " and opened_window_start >= ?::timestamptz and opened_window_start < ?::timestamptz",
+        [surge["cause_id"], surge["start"], surge["end"]],
+    ).fetchone()[0]
+
+
 def run_demo(
-    events: int = 5000,
+    events: int = DEMO_EVENTS,
     seed: int = 7,
+    days: int = DEMO_DAYS,
     duckdb_path: str = DEFAULT_DUCKDB,
     state_dir: Path = Path(".voc/demo"),
     taxonomy: str | None = None,
@@ -87,11 +127,14 @@ def run_demo(
             print(f"voc demo: replacing {stale}", file=out)
             stale.unlink()
 
-    messages, report = generate_events(events, seed=seed)
+    messages, report, truth = generate_with_truth(events, seed=seed, days=days)
+    params = truth["parameters"]
     print(
         f"voc demo: generated {report.messages:,} messages for {report.interactions:,} "
-        f"interactions ({report.valid_surveys:,} surveys, {report.valid_notes:,} notes, "
-        f"{report.duplicates:,} duplicates, {report.malformed:,} malformed)",
+        f"interactions over {days} days ({params['start']} to {params['end']}): "
+        f"{report.valid_surveys:,} surveys, {report.valid_notes:,} notes, "
+        f"{report.duplicates:,} duplicates, {report.malformed:,} malformed, "
+        f"{len(truth['late_event_ids']):,} days late",
         file=out,
         flush=True,
     )
@@ -129,7 +172,15 @@ def run_demo(
         columns, rows = department_summary(con)
         evidence_columns, evidence_rows = cause_evidence(con, limit=DEMO_CAUSES)
         sentiment_columns, sentiment_rows = cause_sentiment(con)
-    result = DemoResult(report, run, counts, time.monotonic() - started)
+        event_time = {
+            "rising": named_query(con, "rising_causes", limit=8),
+            "alerts": alerts_summary(con),
+            "examples": named_query(con, "alert_examples", limit=3),
+            "resolution": named_query(con, "resolution_by_cause_channel", limit=10),
+        }
+        derived = derived_counts(con)
+        surge_alerts = _surge_alerts(con, truth.get("surge"))
+    result = DemoResult(report, run, counts, time.monotonic() - started, truth, surge_alerts)
 
     print("\nPer-department summary (feedback_tags in " + duckdb_path + "):\n", file=out)
     print(format_table(columns, rows), file=out)
@@ -143,6 +194,31 @@ def run_demo(
         file=out,
     )
     print(format_table(sentiment_columns, sentiment_rows), file=out)
+    titles = {
+        "rising": "Rising causes, last 7 days vs the 7 before (sql/queries/rising_causes.sql)",
+        "alerts": "Spike alerts (alerts table)",
+        "examples": "What customers said when an alert opened (sql/queries/alert_examples.sql)",
+        "resolution": "First-contact resolution, worst first "
+        "(sql/queries/resolution_by_cause_channel.sql)",
+    }
+    for name, (table_columns, table_rows) in event_time.items():
+        print(f"\n{titles[name]}:\n", file=out)
+        print(format_table(table_columns, _shortened_text(table_rows)), file=out)
+    surge = truth.get("surge")
+    if surge:
+        print(
+            f"\nPlanted surge: {surge['cause_id']} x{surge['multiplier']:g} from {surge['start']}"
+            f" to {surge['end']}; alerts opened inside it: {surge_alerts}",
+            file=out,
+        )
+    print(
+        f"Repeat contacts: {derived['repeat contacts']:,} found, "
+        f"{len(truth.get('repeat_contacts', [])):,} planted or accidental in the generator's "
+        f"truth; late events: {derived['late events']:,} "
+        f"({len(truth.get('late_event_ids', [])):,} sent days late)",
+        file=out,
+    )
+    print("\nDerived tables: " + ", ".join(f"{k} {v:,}" for k, v in derived.items()), file=out)
     print("\nTable counts vs. what the generator sent:", file=out)
     expected = result.expected
     for table, count in counts.items():

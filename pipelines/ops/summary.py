@@ -42,6 +42,42 @@ def cause_sentiment(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tup
     return [d[0] for d in cursor.description], cursor.fetchall()
 
 
+def named_query(
+    con: duckdb.DuckDBPyConnection, name: str, limit: int | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Columns and rows of one of sql/queries/<name>.sql."""
+    cursor = con.execute(sql.query(name))
+    rows = cursor.fetchall()
+    return [d[0] for d in cursor.description], rows[:limit] if limit is not None else rows
+
+
+ALERTS_SQL = """
+select department, cause_id, status, opened_window_start as opened,
+       closed_window_start as closed, observed, round(expected, 1) as expected,
+       round(score, 1) as score, peak_observed as peak
+from alerts order by opened_window_start
+"""
+
+
+def alerts_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    cursor = con.execute(ALERTS_SQL)
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+DERIVED_COUNTS = {
+    "interactions": "select count(*) from interactions",
+    "complete": "select count(*) from interactions where complete",
+    "rollup rows": "select count(*) from issue_rollups",
+    "late events": "select count(*) from late_events",
+    "repeat contacts": "select count(*) from repeat_contacts",
+    "alerts": "select count(*) from alerts",
+}
+
+
+def derived_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {name: con.execute(query).fetchone()[0] for name, query in DERIVED_COUNTS.items()}
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned text table: numbers right-aligned, text left-aligned."""
     cells = [[_cell(v) for v in row] for row in rows]

@@ -67,7 +67,7 @@ def test_any_arrival_order_and_redeliveries_make_one_row_each(tmp_path):
         assert con.execute("select count(*) from dead_letters").fetchone() == (1,)
         joined = con.execute(
             "select interaction_id, survey_event_id, note_event_id, complete "
-            "from interactions order by 1"
+            "from interaction_parts order by 1"
         ).fetchall()
     assert joined == [("A", "sa", "na", True), ("B", "sb", "nb", True)]
 

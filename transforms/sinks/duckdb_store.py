@@ -17,12 +17,12 @@ even if the taxonomy changed in between.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -46,7 +46,17 @@ from voc.transforms.sinks.tables import (
     dead_letter_rows,
 )
 
+T = TypeVar("T")
+
 # -- pure: records -> rows ----------------------------------------------------
+
+
+class WriteResult(dict):
+    """New rows per table name, and the event_ids the transaction stored first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.new_event_ids: set[str] = set()
 
 
 @dataclass
@@ -148,36 +158,49 @@ class DuckDBStore:
             self.con = con
         return self.con
 
-    def write(self, batch: WriteBatch) -> dict[str, int]:
+    def write(self, batch: WriteBatch) -> WriteResult:
         """One transaction for the whole batch, every table in the registry's order.
 
-        Returns how many rows of each table were new; the rest were redeliveries
-        (or repeats inside the batch) that the keys ignored.
+        Returns how many rows of each table were new (the rest were redeliveries, or
+        repeats inside the batch, that the keys ignored), and which events were new.
+        """
+
+        def write_facts(cur) -> WriteResult:
+            events = [r for r in batch.records if isinstance(r, TaggedEvent)]
+            conflicts = find_conflicts(events, _stored_versions(cur, events))
+            all_rows = rows_to_write(batch, conflicts)
+            result = WriteResult()
+            for table in TABLES:
+                rows = all_rows[table.name]
+                if table.only_for_new_events:
+                    rows = [row for row in rows if row["event_id"] in result.new_event_ids]
+                new_keys = _write_table(cur, table, rows)
+                if table.holds_events:
+                    result.new_event_ids.update(key[0] for key in new_keys)
+                result[table.name] = len(new_keys)
+            resolved = resolved_replays(batch, conflicts)
+            if resolved:
+                cur.execute(
+                    "update dead_letters set resolved_at = ? "
+                    "where dead_letter_id in (select unnest(?)) and resolved_at is null",
+                    [datetime.now(UTC), resolved],
+                )
+            return result
+
+        return self.in_transaction(write_facts)
+
+    def in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work(cursor)`` in one transaction on this process's connection.
+
+        Every writer of the file goes through here (facts, derived rows, the
+        reconciliation): DuckDB allows one read-write process, and the lock keeps
+        this process's threads to one transaction at a time.
         """
         with self.lock:
             cur = self._connection().cursor()
             try:
                 cur.execute("begin transaction")
-                events = [r for r in batch.records if isinstance(r, TaggedEvent)]
-                conflicts = find_conflicts(events, _stored_versions(cur, events))
-                all_rows = rows_to_write(batch, conflicts)
-                new_rows: dict[str, int] = {}
-                new_events: set[str] = set()
-                for table in TABLES:
-                    rows = all_rows[table.name]
-                    if table.only_for_new_events:
-                        rows = [row for row in rows if row["event_id"] in new_events]
-                    new_keys = _write_table(cur, table, rows)
-                    if table.holds_events:
-                        new_events.update(key[0] for key in new_keys)
-                    new_rows[table.name] = len(new_keys)
-                resolved = resolved_replays(batch, conflicts)
-                if resolved:
-                    cur.execute(
-                        "update dead_letters set resolved_at = ? "
-                        "where dead_letter_id in (select unnest(?)) and resolved_at is null",
-                        [datetime.now(UTC), resolved],
-                    )
+                result = work(cur)
                 cur.execute("commit")
             except Exception as error:
                 # A failed commit has already ended the transaction; rolling back
@@ -190,7 +213,7 @@ class DuckDBStore:
             finally:
                 with suppress(duckdb.Error):
                     cur.close()
-        return new_rows
+        return result
 
     def _disconnect(self) -> None:
         """Drop a connection DuckDB invalidated; the next write opens a fresh one."""

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import Timestamp
+from apache_beam.utils.windowed_value import WindowedValue
 
-from voc.transforms.records import AckHandle, DeadLetter, TaggedEvent
+from voc.transforms.records import AckHandle, DeadLetter, TaggedEvent, stored_fact
 from voc.transforms.sinks.duckdb_store import build_batch, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient
 from voc.transforms.sinks.tables import DEAD_LETTERS, TABLES
 from voc.transforms.sources.pull_pubsub import acknowledge_committed, sessions_of
+from voc.transforms.sources.source_watermark import epoch_micros
 
 
 class WriteBundleFn(beam.DoFn):
@@ -62,13 +66,25 @@ class WriteBundleFn(beam.DoFn):
             give_up=self._stopping_for_too_long,
         )
         acknowledge_committed(_ack_handles(self.pending))
+        # Only now, committed and acknowledged, do the events' facts go on to the
+        # derived branches; a redelivery stored nothing and sends nothing.
+        stored: dict[str, TaggedEvent] = {}
+        for record in self.pending:
+            if isinstance(record, TaggedEvent) and record.event.event_id in result.new_event_ids:
+                stored.setdefault(record.event.event_id, record)
         for name, counter in self.rows_new.items():
             counter.inc(result[name])
         # Each message makes one fact or one dead letter; the rest were known keys.
-        stored = sum(result[table.name] for table in TABLES if table.holds_events)
-        self.redeliveries.inc(len(batch) - stored - result[DEAD_LETTERS.name])
+        new_facts = sum(result[table.name] for table in TABLES if table.holds_events)
+        self.redeliveries.inc(len(batch) - new_facts - result[DEAD_LETTERS.name])
         self.batch_size.update(len(self.pending))
         self.pending = []
+        for tagged in stored.values():
+            yield WindowedValue(
+                stored_fact(tagged),
+                Timestamp(micros=epoch_micros(tagged.event.event_time)),
+                (GlobalWindow(),),
+            )
 
 
 def _ack_handles(records: list[TaggedEvent | DeadLetter]) -> list[AckHandle | None]:
@@ -79,7 +95,8 @@ def _ack_handles(records: list[TaggedEvent | DeadLetter]) -> list[AckHandle | No
 
 
 class WriteToDuckDB(beam.PTransform):
-    """Sink for PCollection[TaggedEvent | DeadLetter]."""
+    """Sink for PCollection[TaggedEvent | DeadLetter]; its output is the StoredFact of
+    each event it stored for the first time, at the event's time, after the commit."""
 
     def __init__(self, db_path: str, stop_grace: float = 30.0) -> None:
         super().__init__()

@@ -1,0 +1,155 @@
+"""Write the derived branches' rows to DuckDB: one transaction per bundle, never an ack.
+
+The derived tables are recomputable from the facts, so this sink holds no ack
+handle and a failed write is not retried past the job's stop grace: the next
+start's reconciliation rebuilds what it could not write. Rows are upserted by
+each table's rule (:mod:`voc.transforms.sinks.derived_tables`), so a row the
+runner delivers twice, or two bundles committing in either order, leave the
+same table.
+
+``resolved_first_contact`` is not written by any branch: it is recomputed here,
+in the same transaction, for every interaction a row of this batch touches, from
+``repeat_contacts``. A repeat found before its earlier interaction's row exists,
+or after, gives the same answer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.metrics import Metrics
+
+from voc.transforms.records import DerivedRow
+from voc.transforms.sinks.derived_tables import (
+    DERIVED_TABLES,
+    PART_JOINED,
+    REPEATS_OF,
+    DerivedTable,
+)
+from voc.transforms.sinks.duckdb_store import shared_store
+from voc.transforms.sinks.retry_sink import retry_transient
+from voc.transforms.sinks.tables import FACT_TABLE
+
+
+def latest_per_key(table: DerivedTable, rows: list[dict]) -> list[dict]:
+    """One row per key, the last one given (a branch emits a key's states in order)."""
+    return list({tuple(row[k] for k in table.key): row for row in rows}.values())
+
+
+def write_derived_rows(cur, rows: Iterable[DerivedRow]) -> dict[str, int]:
+    """Upsert the rows in the caller's transaction; returns rows given per table."""
+    by_table: dict[str, list[dict]] = defaultdict(list)
+    for derived in rows:
+        by_table[derived.table].append(derived.row)
+    counts = {name: len(table_rows) for name, table_rows in by_table.items()}
+    if by_table.get(REPEATS_OF):
+        ids = sorted({row["interaction_id"] for row in by_table[REPEATS_OF]})
+        # The earlier side of a deleted pair may now have resolved first time.
+        touched_repeats = [
+            row[0]
+            for row in cur.execute(
+                "delete from repeat_contacts where earlier_interaction_id in (select unnest(?))"
+                " or later_interaction_id in (select unnest(?)) returning earlier_interaction_id",
+                [ids, ids],
+            ).fetchall()
+        ]
+    else:
+        touched_repeats = []
+    for name, table in DERIVED_TABLES.items():
+        if by_table.get(name):
+            _upsert(cur, table, latest_per_key(table, by_table[name]))
+    if by_table.get(PART_JOINED):
+        _set_joined(cur, by_table[PART_JOINED])
+    touched = {row["interaction_id"] for row in by_table.get("interactions", [])}
+    touched.update(row["earlier_interaction_id"] for row in by_table.get("repeat_contacts", []))
+    touched.update(touched_repeats)
+    if touched:
+        refresh_first_contact(cur, sorted(touched))
+    return counts
+
+
+def _upsert(cur, table: DerivedTable, rows: list[dict]) -> None:
+    key = ", ".join(table.key)
+    cur.register("voc_derived", pa.Table.from_pylist(rows, schema=table.schema))
+    try:
+        if table.newer is None:
+            cur.execute(f"insert or ignore into {table.name} by name select * from voc_derived")
+            return
+        columns = [name for name in table.schema.names if name not in table.key]
+        assignments = ", ".join(f"{name} = excluded.{name}" for name in columns)
+        cur.execute(
+            f"insert into {table.name} by name select * from voc_derived "
+            f"on conflict ({key}) do update set {assignments} where {table.newer}"
+        )
+    finally:
+        cur.unregister("voc_derived")
+
+
+def _set_joined(cur, flags: list[dict]) -> None:
+    for event_type, fact_table in FACT_TABLE.items():
+        for joined in (True, False):
+            ids = [
+                f["event_id"]
+                for f in flags
+                if f["event_type"] == event_type and f["joined"] is joined
+            ]
+            if ids:
+                # A part refused once stays refused: a later replay must not join it.
+                cur.execute(
+                    f"update {fact_table} set joined = ? where event_id in (select unnest(?))"
+                    " and joined is distinct from false",
+                    [joined, ids],
+                )
+
+
+def refresh_first_contact(cur, interaction_ids: list[str]) -> None:
+    """resolved_first_contact of these interactions, from repeat_contacts: false when
+    the customer came back about a same cause, null when no survey says who they are."""
+    cur.execute(
+        "update interactions set resolved_first_contact = case"
+        " when survey_event_id is null then null"
+        " else not exists (select 1 from repeat_contacts r"
+        "  where r.earlier_interaction_id = interactions.interaction_id) end"
+        " where interaction_id in (select unnest(?))",
+        [interaction_ids],
+    )
+
+
+class WriteDerivedFn(beam.DoFn):
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self.rows = Metrics.counter("voc.derived", "rows_written")
+
+    def setup(self) -> None:
+        self.store = shared_store(self.db_path)
+
+    def start_bundle(self) -> None:
+        self.pending: list[DerivedRow] = []
+
+    def process(self, row: DerivedRow) -> None:
+        self.pending.append(row)
+
+    def finish_bundle(self) -> None:
+        if not self.pending:
+            return
+        pending = self.pending
+        retry_transient(
+            lambda: self.store.in_transaction(lambda cur: write_derived_rows(cur, pending)),
+            what=f"writing {len(pending):,} derived rows to {self.db_path}",
+        )
+        self.rows.inc(len(pending))
+        self.pending = []
+
+
+class WriteDerived(beam.PTransform):
+    """Sink for PCollection[DerivedRow]."""
+
+    def __init__(self, db_path: str) -> None:
+        super().__init__()
+        self.db_path = db_path
+
+    def expand(self, rows):
+        return rows | "WriteDerivedRows" >> beam.ParDo(WriteDerivedFn(self.db_path))
