@@ -29,11 +29,29 @@ from voc.pipelines.logs import configure_logging
 POLL_SECONDS = 0.1
 
 
-def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float], done):
+# How far the issue rollups are behind the tags: both totals, polled together.
+# Tags of late events never reach the rollups (until a reconciliation): not counted.
+_ROLLUP_PROGRESS = (
+    "select (select count(*) from feedback_tags where cause_id <> 'unclassified'"
+    "  and event_id not in (select event_id from late_events)),"
+    " (select coalesce(sum(volume), 0) from issue_rollups where level = 'cause')"
+)
+
+
+def _reader(
+    db_path: str,
+    tables: list[str],
+    expect: int,
+    seen: dict[str, float],
+    done,
+    rollups: list | None = None,
+):
     """Poll newly committed event ids; stop when ``expect`` are visible.
 
     Only rows past the last row id seen are read, so the reader's own cost stays
-    flat as the table grows (both jobs pay the same for it).
+    flat as the table grows (both jobs pay the same for it). With ``rollups``, each
+    poll also appends (time, tags stored, volume in the cause-level rollups), and
+    the reader goes on until the rollups have caught up with the tags.
     """
     import duckdb
 
@@ -53,7 +71,12 @@ def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float]
                     last_rowid[table] = max(last_rowid[table], rowid)
                     if event_id not in seen:
                         seen[event_id] = now
-            if len(seen) >= expect:
+            caught_up = True
+            if rollups is not None:
+                tags, volume = con.execute(_ROLLUP_PROGRESS).fetchone()
+                rollups.append((time.time(), tags, volume))
+                caught_up = volume >= tags
+            if len(seen) >= expect and caught_up:
                 done.set()
                 return
         except duckdb.CatalogException:  # the job has not created its table yet
@@ -61,7 +84,7 @@ def _reader(db_path: str, tables: list[str], expect: int, seen: dict[str, float]
         time.sleep(POLL_SECONDS)
 
 
-def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
+def run_voc(args, seen: dict[str, float], done: threading.Event, rollups=None) -> float:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from voc.pipelines.local_driver import run_job
@@ -73,18 +96,21 @@ def run_voc(args, seen: dict[str, float], done: threading.Event) -> float:
         started.append(time.time())
 
         def watch() -> None:
-            _watch(args, seen, done, ["surveys", "agent_notes"])
+            _watch(args, seen, done, ["surveys", "agent_notes"], rollups)
             session.request_stop()
 
         threading.Thread(target=watch, name="bench-watch", daemon=True).start()
 
     subscriptions = dict(zip(("surveys", "agent-notes"), args.subscriptions, strict=True))
-    options = PipelineOptions(job_flags(args.project, subscriptions, args.db))
+    flags = job_flags(args.project, subscriptions, args.db)
+    if args.job == "voc-facts-only":
+        flags.append("--no-derived")  # this issue's starting point: facts only
+    options = PipelineOptions(flags)
     run_job(options, on_running=watch_then_stop)
     return started[0]
 
 
-def run_baseline(args, seen: dict[str, float], done: threading.Event) -> float:
+def run_baseline(args, seen: dict[str, float], done: threading.Event, rollups=None) -> float:
     import apache_beam as beam
 
     from bench.baseline_job import baseline_options, build_baseline
@@ -98,11 +124,11 @@ def run_baseline(args, seen: dict[str, float], done: threading.Event) -> float:
     return started
 
 
-def _watch(args, seen, done, tables: list[str]) -> None:
+def _watch(args, seen, done, tables: list[str], rollups=None) -> None:
     if args.ready:
         Path(args.ready).touch()
     reader = threading.Thread(
-        target=_reader, args=(args.db, tables, args.expect, seen, done), daemon=True
+        target=_reader, args=(args.db, tables, args.expect, seen, done, rollups), daemon=True
     )
     reader.start()
     done.wait(args.timeout)
@@ -113,7 +139,7 @@ def _watch(args, seen, done, tables: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
     parser = argparse.ArgumentParser(prog="bench.job_runner")
-    parser.add_argument("--job", choices=("voc", "baseline"), required=True)
+    parser.add_argument("--job", choices=("voc", "voc-facts-only", "baseline"), required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("--subscriptions", nargs=2, required=True)
     parser.add_argument("--db", required=True)
@@ -125,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
 
     seen: dict[str, float] = {}
     done = threading.Event()
-    runner = run_voc if args.job == "voc" else run_baseline
-    started = runner(args, seen, done)
+    runner = run_baseline if args.job == "baseline" else run_voc
+    rollups: list | None = [] if args.job == "voc" else None
+    started = runner(args, seen, done, rollups)
     report = {
         "job": args.job,
         "started": started,
@@ -134,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "visible": len(seen),
         "expected": args.expect,
         "first_seen": seen,
+        "rollup_progress": rollups,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     Path(args.report).write_text(json.dumps(report), encoding="utf-8")

@@ -46,14 +46,18 @@ def test_bench_harness_runs_end_to_end(tmp_path):
     assert saved["throughput"]["baseline"]["visible"] > 0
     assert saved["freshness"]["voc"]["visible"] == saved["freshness"]["voc"]["published"] == 120
     assert saved["freshness"]["voc"]["p95_s"] is not None
+    # The derived branches were measured: their rollups caught up with every fact.
+    assert saved["freshness"]["voc"]["rollup_p95_s"] is not None
+    assert saved["throughput"]["voc-facts-only"]["visible"] == 400
     assert saved["tagging"]["voc_texts_per_s"] > 0
     assert set(saved["queries"]["20000"]["median_seconds"]) == {
         "department_summary",
         "department_causes_week",
-        "interactions_by_channel",
+        "interaction_parts_by_channel",
     }
     figures = {row["figure"] for row in saved["summary"]}
     assert "tagging (texts/s)" in figures
+    assert "throughput with the event-time branches (events/s)" in figures
     markdown = md_path.read_text()
     assert markdown == format_markdown(saved)
     assert "| figure | voc | baseline | ratio | target | met |" in markdown

@@ -26,6 +26,7 @@ def test_demo_counts_match_the_generator(tmp_path):
     result = run_demo(
         events=600,
         seed=3,
+        days=3,  # too short for an alert baseline: tests/integration/test_event_time_job
         duckdb_path=str(tmp_path / "voc.duckdb"),
         state_dir=tmp_path / "emu",
         out=out,
@@ -35,6 +36,9 @@ def test_demo_counts_match_the_generator(tmp_path):
     text = out.getvalue()
     assert "Per-department summary" in text and "top_cause" in text
     assert "voc run:" in text  # the progress line
+    for section in ("Rising causes", "Spike alerts", "First-contact resolution"):
+        assert section in text
+    assert "interactions" in text and "rollup rows" in text
     assert not (tmp_path / "emu" / "state.json").exists(), "the demo must stop its emulator"
 
 

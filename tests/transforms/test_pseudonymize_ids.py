@@ -66,7 +66,7 @@ def test_the_tables_hold_pseudonyms_and_a_contact_still_joins(tmp_path):
             for table in ("surveys", "agent_notes", "feedback_tags", "interactions")
             for row in con.execute(f"select * from {table}").fetchall()
         )
-        joined = con.execute("select interaction_id, complete from interactions").fetchall()
+        joined = con.execute("select interaction_id, complete from interaction_parts").fetchall()
     assert "jane.doe" not in dump and "7700" not in dump
     assert joined == [(pseudonym(contact, KEY), True)]
 

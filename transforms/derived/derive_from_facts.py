@@ -58,7 +58,7 @@ class DeriveFromFacts(beam.PTransform):
         )
         rollups = (
             facts
-            | "ShardByCause" >> ShardBatches(rollup_keys_of, shards)
+            | "ShardByCause" >> ShardBatches(rollup_keys_of, shards, every_shard=True)
             | "RollupWindows" >> beam.ParDo(RollupWindowsFn(self.settings))
         )
         rows = (joined.rows, repeats, rollups) | "AllDerivedRows" >> beam.Flatten()

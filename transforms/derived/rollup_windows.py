@@ -83,16 +83,33 @@ class RollupShard:
     examples: dict[CauseWindow, list] = field(default_factory=dict)
     alerts: CauseAlerts = field(default_factory=CauseAlerts)
     watermark: float = -math.inf
-    # The deadline of the newest window a fact fell in, counted or not: the timer
-    # waits for it even when no window is open (a shard of facts without a cause),
-    # so the shard keeps observing the watermark and can tell later facts late.
+    # The deadline of the newest window a fact fell in here or elsewhere (an empty
+    # batch says how far event time came), and the one the timer waits for when no
+    # window is open: a shard of rare causes keeps observing the watermark, so it
+    # can tell a later fact late. Once set, the tick is not moved until it fires:
+    # moved with every batch it would never fire while the stream flows.
     newest_deadline: float = -math.inf
+    tick: float | None = None
 
     def next_deadline(self, width: float, lateness: float) -> float | None:
+        if self.tick is None and self.newest_deadline > self.watermark:
+            self.tick = self.newest_deadline
         deadlines = {key.window_start + width + lateness for key in self.windows}
-        if self.newest_deadline > self.watermark:
-            deadlines.add(self.newest_deadline)
+        if self.tick is not None:
+            deadlines.add(self.tick)
         return min(deadlines) if deadlines else None
+
+    def observe(self, fired: float) -> None:
+        """The timer fired at ``fired``: the watermark is at least there."""
+        self.watermark = max(self.watermark, fired)
+        if self.tick is not None and self.tick <= fired:
+            self.tick = None
+
+
+def deadline_of(epoch: float, width: timedelta, lateness: timedelta) -> float:
+    """When the window holding ``epoch`` closes for good: its end plus the lateness."""
+    seconds = width.total_seconds()
+    return (epoch // seconds + 1) * seconds + lateness.total_seconds()
 
 
 @dataclass(frozen=True)
@@ -114,7 +131,6 @@ def add_facts(
     in several shards reaches each of them). A CauseHistory (a restart's stored
     past) only teaches the cause's alert baseline."""
     width = settings.rollup_window
-    lateness = settings.allowed_lateness.total_seconds()
     touched: set[RollupKey] = set()
     late: list[LateFact] = []
     for fact in facts:
@@ -130,7 +146,7 @@ def add_facts(
         ]
         if not mine and (counted or not belongs(NO_CAUSE_KEY)):
             continue
-        deadline = start + width.total_seconds() + lateness
+        deadline = deadline_of(fact.event_time.timestamp(), width, settings.allowed_lateness)
         shard.newest_deadline = max(shard.newest_deadline, deadline)
         if deadline <= shard.watermark:
             late.append(LateFact(fact, start, shard.watermark))
@@ -151,7 +167,7 @@ def close_windows(
     contacts of each (cause, window) across channels, and their examples."""
     width = settings.rollup_window.total_seconds()
     lateness = settings.allowed_lateness.total_seconds()
-    shard.watermark = max(shard.watermark, fired)
+    shard.observe(fired)
     closed = sorted(
         (
             (key, acc)
@@ -205,12 +221,23 @@ class RollupWindowsFn(beam.DoFn):
     def process(
         self,
         element,
+        timestamp=beam.DoFn.TimestampParam,
         state=beam.DoFn.StateParam(STATE),
         close=beam.DoFn.TimerParam(CLOSE),
     ):
         shard_number, facts = element
         shards = self.settings.state_shards
         shard = state.read() or RollupShard()
+        if not facts:  # event time came this far elsewhere: chase it with the timer
+            newest = deadline_of(
+                float(timestamp.micros) / 1e6, self.settings.rollup_window,
+                self.settings.allowed_lateness,
+            )  # fmt: skip
+            if newest > shard.newest_deadline:
+                shard.newest_deadline = newest
+                state.write(shard)
+                self._set_timer(shard, close)
+            return
         touched, late = add_facts(
             shard, facts, self.settings, lambda key: stable_shard(key, shards) == shard_number
         )

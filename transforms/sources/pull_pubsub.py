@@ -292,19 +292,21 @@ class PullSession:
         # Subscriptions in a row that gave nothing, and whether any of them failed
         # (or was waiting to retry): only clean empty answers make a job idle.
         empty_rounds, unanswered = 0, False
+        answered_empty: set[str] = set()
         while len(batch) < self.max_batch and time.monotonic() < deadline:
             room = min(self.max_batch - len(batch), self.max_outstanding - self.outstanding)
             if room <= 0:
                 if not batch:
                     self.stats.empty_since = None  # held back, not idle
                 break
-            subscription = self.subscriptions[self._next_subscription]
-            self._next_subscription = (self._next_subscription + 1) % len(self.subscriptions)
+            subscription = self._behind_most(answered_empty)
             received = self._pull_or_none(subscription, room)
             if received:
                 batch.extend(received)
                 empty_rounds, unanswered = 0, False
+                answered_empty.clear()
                 continue
+            answered_empty.add(subscription)
             empty_rounds += 1
             unanswered = unanswered or received is None
             if empty_rounds >= len(self.subscriptions):
@@ -317,6 +319,17 @@ class PullSession:
             self.stats.empty_since = None
         self._advance_watermark()
         return batch
+
+    def _behind_most(self, skip: set[str]) -> str:
+        """The subscription furthest behind in event time (never read: first) of those
+        that did not just answer empty; ties round robin. Round robin paced backlogs
+        in messages, not event time: on three weeks of history surveys ran days ahead
+        of notes, so the watermark (their minimum) lagged and late surveys passed."""
+        start = self._next_subscription
+        self._next_subscription = (start + 1) % len(self.subscriptions)
+        order = self.subscriptions[start:] + self.subscriptions[:start]
+        candidates = [s for s in order if s not in skip] or order
+        return min(candidates, key=lambda s: (self._newest[s] is not None, self._newest[s] or 0))
 
     def _advance_watermark(self) -> None:
         now = time.monotonic()

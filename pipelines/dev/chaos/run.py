@@ -149,6 +149,20 @@ class _Chaos:
             )
 
 
+def derived_check(duckdb_path: str) -> tuple[list[str], dict[str, int]]:
+    """The derived tables against a recomputation from the facts, after the kills."""
+    import duckdb
+
+    from voc.pipelines.ops.reconcile import RECOMPUTED, differences
+    from voc.transforms.derived.settings import DEFAULT_SETTINGS
+
+    with duckdb.connect(duckdb_path) as con:
+        rows = {
+            name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in RECOMPUTED
+        }
+        return differences(con, DEFAULT_SETTINGS), rows
+
+
 def run_chaos(
     *,
     project: str,
@@ -230,6 +244,7 @@ def run_chaos(
     say(f"chaos: last run drained the subscriptions ({final.committed:,} committed)")
     published, ids = zip(*ledger.entries, strict=True)
     report.tables = compare(expected_outcome(published, ids, None), observed_outcome(duckdb_path))
+    report.derived_differences, report.derived_rows = derived_check(duckdb_path)
     report.seconds = time.monotonic() - started
     return report
 

@@ -115,8 +115,9 @@ def test_elements_carry_their_event_times_and_the_watermark_follows_them(pubsub_
     assert {t.message.attributes["n"]: t.timestamp_micros for t in got} == {
         n: epoch_micros(t) for n, t in expected.items()
     }
-    # The slower subscription (the notes, two days further back) holds it.
-    assert pulling.watermark == max(notes) - BOUND
+    # The slower subscription (the notes, two days further back) holds it, at the
+    # median of a pull of them (one outlier cannot carry it), never past their newest.
+    assert min(notes) - BOUND <= pulling.watermark <= max(notes) - BOUND
     assert pulling.watermark < datetime.now(UTC) - timedelta(days=4)
 
 
@@ -125,8 +126,10 @@ def test_an_idle_subscription_stops_holding_the_watermark(pubsub_topology, sessi
     publish(pubsub_topology, "surveys", [newest - timedelta(minutes=i) for i in range(30)])
     pulling = session(subscription_idle_seconds=0.3, all_idle_seconds=600)
     pull_for(pulling, 1.0, want=30)
-    # The notes subscription answered empty for 0.3 s and more: it is idle.
-    assert pulling.watermark == newest - BOUND
+    # The notes subscription answered empty for 0.3 s and more: it is idle, and the
+    # surveys alone set the watermark (at their pull's median, not held at the minimum).
+    oldest = newest - timedelta(minutes=29)
+    assert oldest - BOUND <= pulling.watermark <= newest - BOUND
 
 
 def test_when_every_subscription_is_idle_the_watermark_follows_the_wall_clock(
@@ -240,7 +243,7 @@ def test_a_backlog_days_old_is_windowed_by_event_time_and_not_late(pubsub_topolo
     # The first delivery is read and the watermark follows it (once the empty notes
     # subscription counts as idle), before the second one is published.
     wait_for(lambda: pulling.stats.acknowledged == 150)
-    wait_for(lambda: pulling.watermark == max(first) - BOUND)
+    wait_for(lambda: pulling.watermark >= min(first) - BOUND)
     publish(pubsub_topology, "surveys", second, start=150)
     result.wait_until_finish()  # drained by the idle stop
 
@@ -250,4 +253,4 @@ def test_a_backlog_days_old_is_windowed_by_event_time_and_not_late(pubsub_topolo
     # One pane for the hour, with both deliveries in it.
     assert _SEEN[f"{key}/panes"] == [(epoch_micros(hour), 200)]
     # Reading older events did not move it back, and it never became the wall clock.
-    assert pulling.watermark == max(first) - BOUND
+    assert min(first) - BOUND <= pulling.watermark <= max(first) - BOUND
