@@ -21,8 +21,6 @@ from google.cloud import pubsub_v1
 from voc.transforms.sources.pull_pubsub import (
     PullSession,
     acknowledge_committed,
-    register_session,
-    unregister_session,
 )
 from voc.transforms.sources.read_feedback import ReadFeedback
 from voc.transforms.sources.source_watermark import WATERMARK_MIN, epoch_micros
@@ -57,22 +55,9 @@ def publish(topology, topic: str, event_times: list[datetime | str | None], star
 
 
 @pytest.fixture
-def session(pubsub_topology):
-    made = []
-
-    def make(**kwargs) -> PullSession:
-        created = register_session(
-            PullSession(
-                list(pubsub_topology.subscriptions.values()), max_out_of_orderness=BOUND, **kwargs
-            )
-        )
-        made.append(created)
-        return created
-
-    yield make
-    for created in made:
-        created.mark_finished()
-        unregister_session(created.session_id)
+def session(session):
+    """The shared session factory, with this module's watermark bound."""
+    return lambda **kwargs: session(max_out_of_orderness=BOUND, **kwargs)
 
 
 def pull_for(session: PullSession, seconds: float, want: int = 0) -> list:

@@ -16,8 +16,6 @@ from voc.transforms.sources.pull_pubsub import (
     PullSession,
     acknowledge_committed,
     messages_per_pull,
-    register_session,
-    unregister_session,
 )
 from voc.transforms.sources.read_feedback import ReadFeedback
 
@@ -33,23 +31,6 @@ def publish(topology, topic: str, count: int, start: int = 0) -> None:
     for future in futures:
         future.result(timeout=30)
     publisher.stop()
-
-
-@pytest.fixture
-def session(pubsub_topology):
-    made = []
-
-    def make(**kwargs) -> PullSession:
-        created = register_session(
-            PullSession(list(pubsub_topology.subscriptions.values()), **kwargs)
-        )
-        made.append(created)
-        return created
-
-    yield make
-    for created in made:
-        created.mark_finished()
-        unregister_session(created.session_id)
 
 
 def drain(session: PullSession, want: int, timeout: float = 20) -> list:
