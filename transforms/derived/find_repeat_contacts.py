@@ -43,7 +43,7 @@ def add_contacts(
     for contact in contacts:
         known = shard.contacts.setdefault(contact.customer_id, {})
         known[contact.interaction_id] = contact
-        expires = _on_grid(max(c.started_at.timestamp() for c in known.values()) + window_seconds)
+        expires = _on_grid(max(c.started_at for c in known.values()) + window_seconds)
         shard.expires[contact.customer_id] = expires
     for contact in contacts:
         known = shard.contacts[contact.customer_id]

@@ -27,7 +27,13 @@ from apache_beam.transforms import userstate
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Timestamp
 
-from voc.transforms.derived.interactions import compact_part, contact_of, interaction_row
+from voc.transforms.derived.interactions import (
+    Part,
+    compact_part,
+    contact_of,
+    interaction_row,
+    part_fact,
+)
 from voc.transforms.derived.settings import EventTimeSettings
 from voc.transforms.records import DerivedRow, StoredFact
 
@@ -46,7 +52,7 @@ class JoinShard:
     """One shard's join state."""
 
     # interaction_id -> event_id -> compact part
-    parts: dict[str, dict[str, StoredFact]] = field(default_factory=dict)
+    parts: dict[str, dict[str, Part]] = field(default_factory=dict)
     # interaction_id -> epoch at which its state is collected
     expires: dict[str, float] = field(default_factory=dict)
     # interaction_id -> epoch until which late parts are refused (collected ones)
@@ -150,7 +156,7 @@ class JoinInteractionsFn(beam.DoFn):
         for fact, joined in verdicts:
             yield joined_flag_row(fact, joined)
         for key in sorted(touched):
-            parts = shard.parts[key]
+            parts = {event_id: part_fact(part) for event_id, part in shard.parts[key].items()}
             yield DerivedRow("interactions", interaction_row(parts, now))
             contact = contact_of(parts)
             if contact is not None:

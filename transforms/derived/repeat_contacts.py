@@ -11,7 +11,7 @@ contacts, so both find the same pairs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voc.transforms.derived.interactions import Contact
@@ -30,7 +30,7 @@ def repeat_pairs(
         if not earlier_causes:
             continue
         for later in ordered[i + 1 :]:
-            if later.started_at - earlier.started_at > window:
+            if later.started_at - earlier.started_at > window.total_seconds():
                 break
             if later.interaction_id == earlier.interaction_id:
                 continue
@@ -54,8 +54,8 @@ def repeat_row(
         "cause_id": cause_id,
         "department": department,
         "channel": earlier.channel,
-        "earlier_at": earlier.started_at,
-        "later_at": later.started_at,
-        "gap_hours": round((later.started_at - earlier.started_at).total_seconds() / 3600, 4),
+        "earlier_at": datetime.fromtimestamp(earlier.started_at, UTC),
+        "later_at": datetime.fromtimestamp(later.started_at, UTC),
+        "gap_hours": round((later.started_at - earlier.started_at) / 3600, 4),
         "detected_at": detected_at,
     }
