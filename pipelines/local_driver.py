@@ -28,12 +28,8 @@ from voc.pipelines.streaming import build_pipeline
 from voc.transforms.error_text import first_line
 from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient, sink_unavailable_in
-from voc.transforms.sources.pull_pubsub import (
-    STOP_MARGIN_SECONDS,
-    PullSession,
-    register_session,
-    unregister_session,
-)
+from voc.transforms.sources.pull_pubsub import STOP_MARGIN_SECONDS, PullSession
+from voc.transforms.sources.session_registry import register_session, unregister_session
 
 
 class JobFailed(RuntimeError):

@@ -21,7 +21,7 @@ from voc.transforms.records import AckHandle, DeadLetter, TaggedEvent, stored_fa
 from voc.transforms.sinks.duckdb_store import build_batch, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient
 from voc.transforms.sinks.tables import DEAD_LETTERS, TABLES
-from voc.transforms.sources.pull_pubsub import acknowledge_committed, sessions_of
+from voc.transforms.sources.session_registry import acknowledge_committed, sessions_of
 from voc.transforms.sources.source_watermark import epoch_micros
 
 

@@ -35,7 +35,7 @@ from apache_beam.runners.direct.util import TransformResult
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
-from voc.transforms.sources.pull_pubsub import get_session
+from voc.transforms.sources.session_registry import get_session
 from voc.transforms.sources.source_watermark import WATERMARK_MIN, epoch_micros
 
 # How long an evaluation waits when there was nothing to pull, so an idle job

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voc.transforms.sources.pull_pubsub import PullSession, register_session, unregister_session
+from voc.transforms.sources.pull_pubsub import PullSession
+from voc.transforms.sources.session_registry import register_session, unregister_session
 
 
 @pytest.fixture

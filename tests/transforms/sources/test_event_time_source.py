@@ -18,11 +18,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.transforms import window
 from google.cloud import pubsub_v1
 
-from voc.transforms.sources.pull_pubsub import (
-    PullSession,
-    acknowledge_committed,
-)
+from voc.transforms.sources.pull_pubsub import PullSession
 from voc.transforms.sources.read_feedback import ReadFeedback
+from voc.transforms.sources.session_registry import acknowledge_committed
 from voc.transforms.sources.source_watermark import WATERMARK_MIN, epoch_micros
 
 pytestmark = pytest.mark.integration

@@ -14,10 +14,10 @@ from google.cloud import pubsub_v1
 from voc.transforms.sources.pull_pubsub import (
     PULL_RESPONSE_BUDGET_BYTES,
     PullSession,
-    acknowledge_committed,
     messages_per_pull,
 )
 from voc.transforms.sources.read_feedback import ReadFeedback
+from voc.transforms.sources.session_registry import acknowledge_committed
 
 pytestmark = pytest.mark.integration
 
