@@ -92,6 +92,8 @@ class RollupShard:
     tick: float | None = None
 
     def next_deadline(self, width: float, lateness: float) -> float | None:
+        """The timer's next time; arms the tick if none is pending, so the state must be
+        written after this is called (a tick lost from state would move each batch)."""
         if self.tick is None and self.newest_deadline > self.watermark:
             self.tick = self.newest_deadline
         deadlines = {key.window_start + width + lateness for key in self.windows}
@@ -235,14 +237,14 @@ class RollupWindowsFn(beam.DoFn):
             )  # fmt: skip
             if newest > shard.newest_deadline:
                 shard.newest_deadline = newest
-                state.write(shard)
                 self._set_timer(shard, close)
+                state.write(shard)
             return
         touched, late = add_facts(
             shard, facts, self.settings, lambda key: stable_shard(key, shards) == shard_number
         )
-        state.write(shard)
         self._set_timer(shard, close)
+        state.write(shard)
         now = datetime.now(UTC)
         width = self.settings.rollup_window
         for key in sorted(touched):
@@ -264,8 +266,8 @@ class RollupWindowsFn(beam.DoFn):
         at = float(fired.micros) / 1e6
         closed, volumes, examples = close_windows(shard, at, self.settings)
         events = shard.alerts.evaluate(volumes, examples, self.settings)
-        state.write(shard)
         self._set_timer(shard, close)
+        state.write(shard)
         now = datetime.now(UTC)
         width = self.settings.rollup_window
         for rollup_key, acc in closed:

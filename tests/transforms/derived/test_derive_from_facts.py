@@ -326,3 +326,16 @@ def test_a_late_fact_without_a_cause_is_recorded_late_too():
         ),
         check,
     )
+
+
+def test_a_shards_tick_waits_for_its_time_instead_of_chasing_event_time():
+    """With no window open, the timer waits at the newest deadline seen when it was
+    armed: moved on with every batch, it would never fire while the stream flows."""
+    from voc.transforms.derived.rollup_windows import RollupShard
+
+    shard = RollupShard(newest_deadline=100.0)
+    assert shard.next_deadline(3600, 7200) == 100.0
+    shard.newest_deadline = 500.0  # event time came further elsewhere
+    assert shard.next_deadline(3600, 7200) == 100.0
+    shard.observe(100.0)  # it fired
+    assert shard.watermark == 100.0 and shard.next_deadline(3600, 7200) == 500.0
