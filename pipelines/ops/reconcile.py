@@ -31,15 +31,14 @@ from voc.transforms.derived.rollups import (
     RollupKey,
     contacts_per_cause,
     contributions,
-    keep_example,
+    fold_into,
     rollup_row,
-    window_start,
 )
 from voc.transforms.derived.settings import EventTimeSettings
-from voc.transforms.records import StoredFact
+from voc.transforms.records import DerivedRow, StoredFact
 from voc.transforms.sinks.derived_tables import DERIVED_TABLES
 from voc.transforms.sinks.stored_facts import newest_event_time, read_stored_facts
-from voc.transforms.sinks.write_derived import refresh_first_contact, write_derived_rows
+from voc.transforms.sinks.write_derived import write_derived_rows
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Recomputed tables, and the columns a comparison ignores (when a row was written).
@@ -69,12 +68,7 @@ def recompute(
         count += 1
         if fact.joined is not False:
             parts[fact.interaction_id][fact.event_id] = fact
-        start = window_start(fact.event_time, settings.rollup_window)
-        for key, evidence in contributions(fact, settings.rollup_window):
-            windows.setdefault(key, Accumulator()).add(fact, evidence)
-            if not key.sub_cause_id:
-                cause = CauseWindow(start, key.department, key.cause_id)
-                examples[cause] = keep_example(examples.get(cause, []), fact)
+        fold_into(windows, examples, fact, contributions(fact, settings.rollup_window))
 
     interactions = [interaction_row(p, now) for _, p in sorted(parts.items())]
     by_customer = defaultdict(list)
@@ -114,14 +108,10 @@ def rebuild(cur, settings: EventTimeSettings) -> Recomputed:
     result = recompute(read_stored_facts(cur, EPOCH, now), settings, now)
     for name in RECOMPUTED:
         cur.execute(f"delete from {name}")
-    from voc.transforms.records import DerivedRow
-
+    # This also sets resolved_first_contact of every interaction it writes.
     write_derived_rows(
         cur, (DerivedRow(name, row) for name, rows in result.rows.items() for row in rows)
     )
-    ids = [row["interaction_id"] for row in result.rows["interactions"]]
-    if ids:
-        refresh_first_contact(cur, ids)
     cur.execute("update late_events set folded_at = ? where folded_at is null", [now])
     return result
 

@@ -20,7 +20,7 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Timestamp
 
 from voc.transforms.derived.interactions import Contact
-from voc.transforms.derived.join_interactions import _on_grid, progress_row
+from voc.transforms.derived.join_interactions import on_expiry_grid, progress_row
 from voc.transforms.derived.repeat_contacts import repeat_pairs, repeat_row
 from voc.transforms.derived.settings import EventTimeSettings
 from voc.transforms.records import DerivedRow
@@ -43,7 +43,7 @@ def add_contacts(
     for contact in contacts:
         known = shard.contacts.setdefault(contact.customer_id, {})
         known[contact.interaction_id] = contact
-        expires = _on_grid(max(c.started_at for c in known.values()) + window_seconds)
+        expires = on_expiry_grid(max(c.started_at for c in known.values()) + window_seconds)
         shard.expires[contact.customer_id] = expires
     for contact in contacts:
         known = shard.contacts[contact.customer_id]
@@ -95,7 +95,7 @@ class FindRepeatContactsFn(beam.DoFn):
         collect=beam.DoFn.TimerParam(COLLECT),
     ):
         shard = state.read() or CustomerShard()
-        at = float(fired.micros) / 1e6
+        at = fired.micros / 1e6
         shard.watermark = max(shard.watermark, at)
         for customer in [c for c, due in shard.expires.items() if due <= at]:
             del shard.expires[customer]

@@ -43,7 +43,7 @@ CONTACTS = "contacts"
 EXPIRY_GRID_SECONDS = 3600.0
 
 
-def _on_grid(epoch: float) -> float:
+def on_expiry_grid(epoch: float) -> float:
     return math.ceil(epoch / EXPIRY_GRID_SECONDS) * EXPIRY_GRID_SECONDS
 
 
@@ -89,7 +89,7 @@ def add_parts(
             continue
         parts = shard.parts.setdefault(key, {})
         parts[fact.event_id] = compact_part(fact)
-        expires = _on_grid(fact.event_time.timestamp() + horizon_seconds)
+        expires = on_expiry_grid(when + horizon_seconds)
         shard.expires[key] = max(shard.expires.get(key, expires), expires)
         touched.add(key)
         verdicts.append((fact, True))
@@ -171,7 +171,7 @@ class JoinInteractionsFn(beam.DoFn):
         collect=beam.DoFn.TimerParam(COLLECT),
     ):
         shard = state.read() or JoinShard()
-        collect_expired(shard, float(fired.micros) / 1e6, self.horizon)
+        collect_expired(shard, fired.micros / 1e6, self.horizon)
         state.write(shard)
         deadline = shard.next_deadline()
         if deadline is not None:

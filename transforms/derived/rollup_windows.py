@@ -46,7 +46,7 @@ from voc.transforms.derived.rollups import (
     RollupKey,
     contacts_per_cause,
     contributions,
-    keep_example,
+    fold_into,
     rollup_row,
     to_datetime,
     window_start,
@@ -153,12 +153,8 @@ def add_facts(
         if deadline <= shard.watermark:
             late.append(LateFact(fact, start, shard.watermark))
             continue
-        for key, evidence in mine:
-            shard.windows.setdefault(key, Accumulator()).add(fact, evidence)
-            touched.add(key)
-            if not key.sub_cause_id:
-                cause = CauseWindow(start, key.department, key.cause_id)
-                shard.examples[cause] = keep_example(shard.examples.get(cause, []), fact)
+        fold_into(shard.windows, shard.examples, fact, mine)
+        touched.update(key for key, _ in mine)
     return touched, late
 
 
@@ -232,7 +228,7 @@ class RollupWindowsFn(beam.DoFn):
         shard = state.read() or RollupShard()
         if not facts:  # event time came this far elsewhere: chase it with the timer
             newest = deadline_of(
-                float(timestamp.micros) / 1e6, self.settings.rollup_window,
+                timestamp.micros / 1e6, self.settings.rollup_window,
                 self.settings.allowed_lateness,
             )  # fmt: skip
             if newest > shard.newest_deadline:
@@ -263,7 +259,7 @@ class RollupWindowsFn(beam.DoFn):
         close=beam.DoFn.TimerParam(CLOSE),
     ):
         shard = state.read() or RollupShard()
-        at = float(fired.micros) / 1e6
+        at = fired.micros / 1e6
         closed, volumes, examples = close_windows(shard, at, self.settings)
         events = shard.alerts.evaluate(volumes, examples, self.settings)
         self._set_timer(shard, close)

@@ -134,6 +134,22 @@ def contacts_per_cause(windows) -> dict[CauseWindow, int]:
     return {cause: len(found) for cause, found in ids.items()}
 
 
+def fold_into(
+    windows: dict[RollupKey, Accumulator],
+    examples: dict[CauseWindow, list],
+    fact: StoredFact,
+    counted: list[tuple[RollupKey, str]],
+) -> None:
+    """Add a fact to the windows of its contributions (``contributions(fact, width)``, or
+    the part of them one shard holds), and to its causes' alert example candidates.
+    The stream's windows and the reconciliation's both fold facts in here."""
+    for key, evidence in counted:
+        windows.setdefault(key, Accumulator()).add(fact, evidence)
+        if not key.sub_cause_id:
+            cause = CauseWindow(key.window_start, key.department, key.cause_id)
+            examples[cause] = keep_example(examples.get(cause, []), fact)
+
+
 def _ratio(part: float, whole: int, scale: float = 1.0) -> float | None:
     return round(scale * part / whole, 6) if whole else None
 

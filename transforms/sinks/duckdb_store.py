@@ -251,14 +251,13 @@ def _write_table(cur, table: Table, rows: list[Row]) -> list[tuple[Any, ...]]:
         return []
     key = ", ".join(table.key)
     if table.on_conflict is None:
-        with _registered(cur, rows, table.schema):
+        with registered(cur, rows, table.schema):
             return cur.execute(
                 f"insert or ignore into {table.name} by name select * from voc_batch "
                 f"returning {key}"
             ).fetchall()
-    # The last row for a key wins, as it would have in separate transactions.
-    latest = list({tuple(row[k] for k in table.key): row for row in rows}.values())
-    with _registered(cur, latest, table.schema):
+    latest = latest_per_key(rows, table.key)
+    with registered(cur, latest, table.schema):
         known = set(
             cur.execute(
                 f"select {key} from {table.name} semi join voc_batch using ({key})"
@@ -272,8 +271,14 @@ def _write_table(cur, table: Table, rows: list[Row]) -> list[tuple[Any, ...]]:
     return [k for k in keys if k not in known]
 
 
+def latest_per_key(rows: list[Row], key: tuple[str, ...]) -> list[Row]:
+    """One row per key, the last one given: as it would have ended in separate
+    transactions (an upsert statement refuses a key twice)."""
+    return list({tuple(row[k] for k in key): row for row in rows}.values())
+
+
 @contextmanager
-def _registered(cur, rows: list[dict[str, Any]], schema: pa.Schema) -> Iterator[None]:
+def registered(cur, rows: list[dict[str, Any]], schema: pa.Schema) -> Iterator[None]:
     """The rows as the Arrow view ``voc_batch`` for the statements inside the block."""
     cur.register("voc_batch", pa.Table.from_pylist(rows, schema=schema))
     try:

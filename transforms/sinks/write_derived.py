@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import apache_beam as beam
-import pyarrow as pa
 from apache_beam.metrics import Metrics
 
 from voc.transforms.records import DerivedRow
@@ -29,14 +28,9 @@ from voc.transforms.sinks.derived_tables import (
     REPEATS_OF,
     DerivedTable,
 )
-from voc.transforms.sinks.duckdb_store import shared_store
+from voc.transforms.sinks.duckdb_store import latest_per_key, registered, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient
 from voc.transforms.sinks.tables import FACT_TABLE
-
-
-def latest_per_key(table: DerivedTable, rows: list[dict]) -> list[dict]:
-    """One row per key, the last one given (a branch emits a key's states in order)."""
-    return list({tuple(row[k] for k in table.key): row for row in rows}.values())
 
 
 def write_derived_rows(cur, rows: Iterable[DerivedRow]) -> dict[str, int]:
@@ -60,7 +54,8 @@ def write_derived_rows(cur, rows: Iterable[DerivedRow]) -> dict[str, int]:
         touched_repeats = []
     for name, table in DERIVED_TABLES.items():
         if by_table.get(name):
-            _upsert(cur, table, latest_per_key(table, by_table[name]))
+            # A branch emits a key's states in order: the last one is the newest.
+            _upsert(cur, table, latest_per_key(by_table[name], table.key))
     if by_table.get(PART_JOINED):
         _set_joined(cur, by_table[PART_JOINED])
     touched = {row["interaction_id"] for row in by_table.get("interactions", [])}
@@ -73,19 +68,16 @@ def write_derived_rows(cur, rows: Iterable[DerivedRow]) -> dict[str, int]:
 
 def _upsert(cur, table: DerivedTable, rows: list[dict]) -> None:
     key = ", ".join(table.key)
-    cur.register("voc_derived", pa.Table.from_pylist(rows, schema=table.schema))
-    try:
+    with registered(cur, rows, table.schema):
         if table.newer is None:
-            cur.execute(f"insert or ignore into {table.name} by name select * from voc_derived")
+            cur.execute(f"insert or ignore into {table.name} by name select * from voc_batch")
             return
         columns = [name for name in table.schema.names if name not in table.key]
         assignments = ", ".join(f"{name} = excluded.{name}" for name in columns)
         cur.execute(
-            f"insert into {table.name} by name select * from voc_derived "
+            f"insert into {table.name} by name select * from voc_batch "
             f"on conflict ({key}) do update set {assignments} where {table.newer}"
         )
-    finally:
-        cur.unregister("voc_derived")
 
 
 def _set_joined(cur, flags: list[dict]) -> None:
