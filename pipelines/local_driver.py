@@ -131,6 +131,10 @@ def run_job(
             unavailable = sink_unavailable_in(error)
             if unavailable is None:
                 raise
+            if reporter is not None:
+                # The last progress line shows what was in flight when the sink gave
+                # up, not the moment after the leases went back.
+                reporter.set()
             session.mark_finished()  # stop extending leases, then hand them back
             session.release_outstanding()
             raise JobFailed(str(unavailable)) from None
