@@ -5,8 +5,8 @@
 --   csat: the survey's CSAT copied onto its tags (null for agent notes).
 -- Both are set by the sink in the same transaction as the tags; existing rows
 -- are backfilled here.
-alter table feedback_tags add column first_for_department boolean default false;
-alter table feedback_tags add column csat tinyint;
+alter table feedback_tags add column if not exists first_for_department boolean default false;
+alter table feedback_tags add column if not exists csat tinyint;
 
 update feedback_tags as t
 set first_for_department = true

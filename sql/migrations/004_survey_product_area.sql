@@ -4,4 +4,4 @@
 -- backfill, since nothing recorded before v2 says which area a contact was about.
 -- Readers: department owners, who want CSAT and root causes per product area
 -- (join interactions.survey_event_id to surveys.event_id for it per interaction).
-alter table surveys add column product_area varchar;
+alter table surveys add column if not exists product_area varchar;

@@ -5,7 +5,7 @@
 -- conflicting_duplicate dead letter), instead of dropping the second event
 -- silently. Rows stored before this migration have no hash; the sink treats
 -- a same-table repeat of their id as a redelivery.
-alter table surveys add column payload_sha256 varchar;
-alter table agent_notes add column payload_sha256 varchar;
+alter table surveys add column if not exists payload_sha256 varchar;
+alter table agent_notes add column if not exists payload_sha256 varchar;
 -- The same hash on each tag row: which version of the event the tags belong to.
-alter table feedback_tags add column payload_sha256 varchar;
+alter table feedback_tags add column if not exists payload_sha256 varchar;

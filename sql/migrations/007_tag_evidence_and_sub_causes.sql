@@ -9,11 +9,11 @@
 --   taxonomy_hash    a content hash of the resolved taxonomy, so two runs can be diffed
 -- Rows tagged before this migration keep their cause, department and evidence
 -- text; the new columns stay null there (their taxonomy had none of this).
-alter table feedback_tags add column sub_cause_id varchar;
-alter table feedback_tags add column rule_id varchar;
-alter table feedback_tags add column evidence_start integer;
-alter table feedback_tags add column evidence_end integer;
-alter table feedback_tags add column confidence double;
-alter table feedback_tags add column evidence_spans json;
-alter table feedback_tags add column taxonomy_release varchar;
-alter table feedback_tags add column taxonomy_hash varchar;
+alter table feedback_tags add column if not exists sub_cause_id varchar;
+alter table feedback_tags add column if not exists rule_id varchar;
+alter table feedback_tags add column if not exists evidence_start integer;
+alter table feedback_tags add column if not exists evidence_end integer;
+alter table feedback_tags add column if not exists confidence double;
+alter table feedback_tags add column if not exists evidence_spans json;
+alter table feedback_tags add column if not exists taxonomy_release varchar;
+alter table feedback_tags add column if not exists taxonomy_hash varchar;

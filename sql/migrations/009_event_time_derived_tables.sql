@@ -21,7 +21,7 @@
 -- until the join has seen the part.
 drop view if exists interactions;
 
-create table interactions (
+create table if not exists interactions (
     interaction_id          varchar primary key,
     channel                 varchar not null,
     first_event_at          timestamptz not null,  -- earliest part's event time
@@ -46,10 +46,10 @@ create table interactions (
     updated_at              timestamptz not null
 );
 
-alter table surveys add column joined boolean;
-alter table agent_notes add column joined boolean;
+alter table surveys add column if not exists joined boolean;
+alter table agent_notes add column if not exists joined boolean;
 
-create table issue_rollups (
+create table if not exists issue_rollups (
     window_start    timestamptz not null,
     window_end      timestamptz not null,
     department      varchar not null,
@@ -79,7 +79,7 @@ create table issue_rollups (
     primary key (window_start, department, cause_id, sub_cause_id, channel)
 );
 
-create table late_events (
+create table if not exists late_events (
     event_id          varchar primary key,
     event_type        varchar not null,
     event_time        timestamptz not null,
@@ -91,7 +91,7 @@ create table late_events (
     folded_at         timestamptz            -- set when a reconciliation counted it
 );
 
-create table alerts (
+create table if not exists alerts (
     alert_id             varchar primary key,  -- department:cause_id:opening window
     department           varchar not null,
     cause_id             varchar not null,
@@ -109,7 +109,7 @@ create table alerts (
     updated_at           timestamptz not null
 );
 
-create table repeat_contacts (
+create table if not exists repeat_contacts (
     earlier_interaction_id  varchar not null,
     later_interaction_id    varchar not null,
     cause_id                varchar not null,
@@ -122,7 +122,7 @@ create table repeat_contacts (
     primary key (earlier_interaction_id, later_interaction_id, cause_id)
 );
 
-create table pipeline_progress (
+create table if not exists pipeline_progress (
     branch        varchar not null,     -- join | rollups | repeat_contacts
     shard         integer not null,     -- the branch's state shard
     watermark     timestamptz not null, -- the event-time watermark it last observed
