@@ -49,6 +49,19 @@ def add_parsers(commands) -> dict:
         default=DEMO_DAYS,
         help=f"days of events, ending now (default {DEMO_DAYS})",
     )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="after the checks, keep the job running and serving read-only SQL "
+        "(voc sql, the DuckDB CLI) until Ctrl-C",
+    )
+    demo.add_argument(
+        "--serve-port",
+        type=whole_number(0, MAX_PORT),
+        default=0,
+        metavar="PORT",
+        help=f"with --serve: the SQL server's port on localhost, 0-{MAX_PORT} (default: any free)",
+    )
 
     actions = add_actions(
         commands,
@@ -253,6 +266,10 @@ def demo_command(args, _argv, _beam) -> int:
         for line in result.mismatches:
             print(f"voc demo: MISMATCH {line}", file=sys.stderr)
         return 1
+    if args.serve:
+        from voc.pipelines.dev.demo import serve_demo
+
+        serve_demo(args.duckdb, Path(args.state_dir), args.taxonomy, args.serve_port)
     return 0
 
 

@@ -7,11 +7,13 @@ without taking the writer's lock.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from voc import sql
+from voc.pipelines.ops.sql_text import Piece, pieces
 
 TABLES = ("surveys", "agent_notes", "feedback_tags", "dead_letters")
 
@@ -104,3 +106,33 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def scoped(query: str, department: str | None, since: datetime | None) -> tuple[str, list[Any]]:
+    """A report query over only one department's tags, or only tags since a time.
+
+    The report queries read ``feedback_tags``; a CTE of the same name, put first,
+    shadows the table for the whole query (its own body names ``main.feedback_tags``),
+    so each query keeps one text for the filtered and the whole view.
+    """
+    conditions, params = [], []
+    if department is not None:
+        conditions.append("department = ?")
+        params.append(department)
+    if since is not None:
+        conditions.append("event_time >= ?")
+        params.append(since)
+    if not conditions:
+        return query, []
+    cte = f"feedback_tags as (select * from main.feedback_tags where {' and '.join(conditions)})"
+    parts = list(pieces(query))
+    for index, part in enumerate(parts):
+        if part.kind == "comment" or not part.text.strip():
+            continue
+        head = part.text.lstrip()
+        if part.kind == "code" and head[:4].lower() == "with" and not head[4:5].isalnum():
+            start = len(part.text) - len(head)
+            parts[index] = Piece("code", f"{part.text[:start]}with {cte},{head[4:]}")
+            return "".join(p.text for p in parts), params
+        break
+    return f"with {cte}\n{query}", params
