@@ -22,6 +22,7 @@ from voc.pipelines.options import IN_PROCESS_RUNNERS, JobConfig
 from voc.pipelines.parse_tag_and_store import ParseTagAndStore
 from voc.transforms.derived.derive_from_facts import DeriveFromFacts
 from voc.transforms.sinks.stored_facts import ReplayStoredFacts
+from voc.transforms.sinks.tables import SinkSettings
 from voc.transforms.sinks.write_derived import WriteDerived
 from voc.transforms.sinks.write_duckdb import WriteToDuckDB
 from voc.transforms.sources.read_feedback import EVENT_TIME_ATTRIBUTE, ReadFeedback
@@ -46,7 +47,9 @@ def build_pipeline(
         # attribute instead of letting the parser dead-letter that message.
         timestamp_attribute=None if config.runner in IN_PROCESS_RUNNERS else EVENT_TIME_ATTRIBUTE,
     )
-    sink = WriteToDuckDB(config.duckdb, config.stop_grace)
+    sink = WriteToDuckDB(
+        config.duckdb, config.stop_grace, SinkSettings(recovery_due=config.recovery_due)
+    )
     outputs = messages | "ParseTagAndStore" >> ParseTagAndStore(
         sink, config.taxonomy, config.parse_limits, config.pseudonym_key, config.model
     )

@@ -1,12 +1,13 @@
 """``voc dlq list|replay|purge``: the dead-letter table, for the people who fix inputs.
 
-Run these while the job is stopped: DuckDB allows one writing process per file.
+They work while the job runs: reads go through the job (or the file, read-only), and
+the purge and the replay marks are owner changes the job applies
+(:mod:`voc.pipelines.ops.owner_changes`).
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from voc.pipelines.arguments import MAX_LIST_ROWS, pubsub_short_name
 from voc.pipelines.cli.common import (
@@ -28,7 +29,7 @@ def add_parsers(commands) -> dict:
         "dlq",
         help="list, replay or purge dead letters (restricted: raw payloads)",
         description="Dead letters: messages the job could not store, kept with their raw "
-        "bytes. Run while the job is stopped (DuckDB allows one writer per file).",
+        "bytes. Works while the job runs (changes go through its inbox).",
     )
     listing = actions.add_parser("list", help="dead letters grouped by reason")
     listing.add_argument("--reason", help="list the rows behind this reason")
@@ -71,7 +72,6 @@ def add_parsers(commands) -> dict:
 
 def dlq_command(args, _argv, _beam) -> int:
     from voc.pipelines.ops import dead_letters
-    from voc.pipelines.ops.summary import format_table
 
     if args.action == "purge":
         try:
@@ -84,52 +84,90 @@ def dlq_command(args, _argv, _beam) -> int:
             topic = pubsub_short_name(args.topic, "topics", args.project)
         except ValueError as error:
             raise UsageError(f"voc dlq replay: --topic {args.topic}: {error}") from None
-    con = _open_for_dlq(args.duckdb)
-    with con:
-        if args.action == "list":
+    if args.action == "list":
+        return _list(args)
+    if args.action == "purge":
+        return _purge(args, age)
+    return _replay(args, topic)
+
+
+def _purge(args, age) -> int:
+    """Through the running job's inbox when there is one, else on the file (owner_changes)."""
+    from voc.pipelines.ops.owner_changes import DeadLetterPurge, default_user
+
+    change = DeadLetterPurge(age, args.reason, args.dry_run, by=default_user())
+    outcome = _submit("voc dlq purge", args.duckdb, change)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"voc dlq purge: {verb} {outcome.count:,} dead letters older than {args.older_than}")
+    return 0
+
+
+def _submit(command: str, database: str, change):
+    """Apply an owner change; a refusal or an undeliverable change is one line, exit 2."""
+    from voc.pipelines.ops.owner_changes import OwnerChangeError, submit_change
+
+    try:
+        outcome = submit_change(database, change)
+    except OwnerChangeError as error:
+        raise UsageError(f"{command}: {error}") from None
+    if not outcome.applied:
+        raise UsageError(f"{command}: {outcome.message}")
+    return outcome
+
+
+def _list(args) -> int:
+    """Read-only, through the running job when there is one (see owner_connection)."""
+    from voc.pipelines.ops import dead_letters
+    from voc.pipelines.ops.owner_connection import OwnerConnectionError, open_for_owner
+    from voc.pipelines.ops.summary import format_table
+
+    try:
+        with open_for_owner(args.duckdb) as owner:
             if args.reason:
                 print(
                     format_table(
-                        *dead_letters.entries(con, args.reason, args.stage, args.all, args.limit)
+                        *dead_letters.entries(owner, args.reason, args.stage, args.all, args.limit)
                     )
                 )
             else:
-                columns, rows = dead_letters.summarize(con, args.all)
+                columns, rows = dead_letters.summarize(owner, args.all)
                 print(format_table(columns, rows) if rows else "no dead letters")
-            return 0
-        if args.action == "purge":
-            count = dead_letters.purge(con, age, args.reason, dry_run=args.dry_run)
-            verb = "would delete" if args.dry_run else "deleted"
-            print(f"voc dlq purge: {verb} {count:,} dead letters older than {args.older_than}")
-            return 0
-        return _replay(con, args, topic)
+    except OwnerConnectionError as error:
+        raise UsageError(f"voc dlq list: {error}") from None
+    return 0
 
 
-def _replay(con, args, topic: str | None) -> int:
-    """Replay (or plan, with --dry-run) to ``topic``, a short name, or the event types'."""
+def _replay(args, topic: str | None) -> int:
+    """Replay (or plan, with --dry-run) to ``topic``, a short name, or the event types'.
+
+    The plan is read through the running job or the file (read-only); the marks go
+    as one owner change after publishing, so replay works while the job runs."""
     from voc.pipelines.ops import dead_letters
+    from voc.pipelines.ops.owner_changes import DeadLetterReplayMark, default_user
+    from voc.pipelines.ops.owner_connection import OwnerConnectionError, open_for_owner
     from voc.transforms.error_text import first_line
 
-    if args.dry_run:
-        plan = dead_letters.plan_replay(con, args.reason, args.stage, args.include_resolved, topic)
-    else:
+    try:
+        # Closed before marking: this process may then open the file read-write.
+        with open_for_owner(args.duckdb) as owner:
+            plan = dead_letters.plan_replay(
+                owner, args.reason, args.stage, args.include_resolved, topic
+            )
+    except OwnerConnectionError as error:
+        raise UsageError(f"voc dlq replay: {error}") from None
+    if not args.dry_run and plan.messages:
         warn_without_emulator("voc dlq replay", args.project)
         from voc.pipelines.ops.publish import publish_messages
 
         try:
-            plan = dead_letters.replay(
-                con,
-                lambda messages: publish_messages(messages, args.project),
-                args.reason,
-                args.stage,
-                args.include_resolved,
-                topic,
-            )
+            publish_messages(plan.messages, args.project)
         except Exception as error:  # auth, missing topic, unreachable service
             raise UsageError(
                 f"voc dlq replay: could not publish to project {args.project}: "
                 f"{first_line(error)}; nothing was marked replayed"
             ) from None
+        ids = tuple(message.dead_letter_id for message in plan.messages)
+        _submit("voc dlq replay", args.duckdb, DeadLetterReplayMark(ids, by=default_user()))
     for dead_letter_id, why in plan.skipped.items():
         print(f"voc dlq replay: skipped {dead_letter_id}: {why}", file=sys.stderr)
     topics = sorted({message.topic for message in plan.messages})
@@ -139,22 +177,3 @@ def _replay(con, args, topic: str | None) -> int:
         f"{args.reason!r}" + (f" to {', '.join(topics)}" if topics else "")
     )
     return 1 if plan.skipped else 0
-
-
-def _open_for_dlq(path: str):
-    import duckdb
-
-    from voc.transforms.error_text import first_line
-    from voc.transforms.sinks.duckdb_schema import prepare
-    from voc.transforms.sinks.retry_sink import transient_reason
-
-    if not Path(path).is_file():
-        raise UsageError(f"voc dlq: --duckdb {path}: no such file")
-    try:
-        con = duckdb.connect(path)
-        prepare(con)
-    except duckdb.Error as error:
-        why = transient_reason(error) or first_line(error)
-        hint = "; stop the job first (SIGTERM drains it)" if "locked" in why else ""
-        raise UsageError(f"voc dlq: --duckdb {path}: {why}{hint}") from None
-    return con

@@ -14,8 +14,10 @@ A replay re-publishes a dead letter's raw bytes and attributes, adding
 letter resolved; when it did not, the same row takes the new failure. Either
 way nothing is counted twice.
 
-DuckDB allows one writing process per file: run these while the job is stopped
-(SIGTERM drains it), then start it again.
+DuckDB allows one writing process per file: while a job runs, the CLI reads
+through the job and sends the purge and the replay marks to the job's inbox
+(:mod:`voc.pipelines.ops.owner_changes`); the functions here only need a
+connection, whichever process holds it.
 """
 
 from __future__ import annotations
@@ -199,14 +201,23 @@ def replay(
     stage: str | None = None,
     include_resolved: bool = False,
     topic: str | None = None,
+    mark: Callable[[list[str]], object] | None = None,
 ) -> ReplayPlan:
     """Publish first, then record the replay: a crash in between means a second
     replay of the same rows, which the keys make harmless; the other order could
-    record a replay that never happened."""
+    record a replay that never happened.
+
+    ``con`` only needs to read (``execute(...).fetchall()``); ``mark`` records the
+    replay (default: :func:`mark_replayed` on ``con``; the CLI sends it to the
+    running job instead)."""
     plan = plan_replay(con, reason, stage, include_resolved, topic)
     if plan.messages:
         publish(plan.messages)
-        mark_replayed(con, [message.dead_letter_id for message in plan.messages])
+        ids = [message.dead_letter_id for message in plan.messages]
+        if mark is None:
+            mark_replayed(con, ids)
+        else:
+            mark(ids)
     return plan
 
 
@@ -216,8 +227,12 @@ def purge(
     reason: str | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
+    checkpoint: bool = True,
 ) -> int:
-    """Delete dead letters received before ``now - older_than``; returns how many."""
+    """Delete dead letters received before ``now - older_than``; returns how many.
+
+    ``checkpoint=False`` inside a transaction (DuckDB checkpoints only outside one);
+    the caller checkpoints after its commit."""
     cutoff = (now or datetime.now(UTC)) - older_than
     where, params = _filters(reason, None, include_resolved=True)
     where = (where + " and" if where else " where") + " received_at < ?"
@@ -225,6 +240,7 @@ def purge(
     count = con.execute(f"select count(*) from dead_letters{where}", params).fetchone()[0]
     if count and not dry_run:
         con.execute(f"delete from dead_letters{where}", params)
+    if count and not dry_run and checkpoint:
         # Checkpoint now so the freed blocks are released to new data at once rather
         # than at the next automatic checkpoint (DuckDB does not zero them).
         con.execute("checkpoint")

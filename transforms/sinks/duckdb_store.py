@@ -38,10 +38,12 @@ from voc.transforms.sinks.event_identity import (
 )
 from voc.transforms.sinks.tables import (
     DEAD_LETTERS,
+    DEFAULT_SINK_SETTINGS,
     FACT_TABLE,
     TABLES,
     Record,
     Row,
+    SinkSettings,
     Table,
     dead_letter_rows,
 )
@@ -71,12 +73,16 @@ class WriteBatch:
         return len(self.records)
 
 
-def build_batch(records: Iterable[Record], now: datetime | None = None) -> WriteBatch:
+def build_batch(
+    records: Iterable[Record],
+    now: datetime | None = None,
+    settings: SinkSettings = DEFAULT_SINK_SETTINGS,
+) -> WriteBatch:
     batch = WriteBatch(now or datetime.now(UTC))
     for record in records:
         batch.records.append(record)
         for table in TABLES:
-            batch.rows[table.name].extend(table.rows(record, batch.now))
+            batch.rows[table.name].extend(table.rows(record, batch.now, settings))
     return batch
 
 

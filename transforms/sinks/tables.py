@@ -10,9 +10,14 @@ Write rules keep the tables exactly-once under at-least-once delivery:
 - fact tables are keyed on ``event_id`` and insert only rows whose key is new,
   so a redelivered message never adds a row; an ``event_id`` reused with other
   content is a dead letter (:mod:`voc.transforms.sinks.event_identity`);
-- rows derived from an event (its tags) are written only for events whose fact
-  row was inserted in the same transaction, so a redelivery does not re-tag an
-  event even if the taxonomy changed in between;
+- rows derived from an event (its tags, its recovery item) are written only for
+  events whose fact row was inserted in the same transaction, so a redelivery
+  does not re-tag an event even if the taxonomy changed in between; such rows
+  carry their event's ``event_id``, ``source`` and ``payload_sha256`` (a table
+  without those columns simply does not store them: only the Arrow schema's
+  columns are written);
+- recovery items are keyed on the interaction, so a second survey of the same
+  contact is ignored like a redelivery;
 - dead letters keep their first row and raw bytes, and take the latest failure
   (a replay that failed again updates the row it came from).
 """
@@ -22,11 +27,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 
+from voc.transforms import recovery_items
 from voc.transforms.records import (
     MODEL_RULE_PREFIX,
     UNSCORED,
@@ -42,12 +48,24 @@ _TS = pa.timestamp("us", tz="UTC")
 
 
 @dataclass(frozen=True)
+class SinkSettings:
+    """Job options the row builders need (``voc run --recovery-due``); the same for
+    every row of a job, so they travel with the sink rather than with each record."""
+
+    recovery_due: timedelta = recovery_items.DEFAULT_RECOVERY_DUE
+
+
+DEFAULT_SINK_SETTINGS = SinkSettings()
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: pa.Schema
     key: tuple[str, ...]
-    # The rows one record contributes to this table (none for most pairs).
-    rows: Callable[[Record, datetime], list[Row]]
+    # The rows one record contributes to this table (none for most pairs), given the
+    # transaction's time and the job's sink settings.
+    rows: Callable[[Record, datetime, SinkSettings], list[Row]]
     # Write only rows whose event_id was newly stored in a fact table in the same
     # transaction (rows derived from an event, never written on their own).
     only_for_new_events: bool = False
@@ -93,7 +111,9 @@ def _is_event(record: Record, event_type: str) -> bool:
     return isinstance(record, TaggedEvent) and record.event.event_type == event_type
 
 
-def survey_rows(record: Record, now: datetime) -> list[Row]:
+def survey_rows(
+    record: Record, now: datetime, _settings: SinkSettings = DEFAULT_SINK_SETTINGS
+) -> list[Row]:
     if not _is_event(record, "survey"):
         return []
     payload = record.event.payload
@@ -117,7 +137,9 @@ def survey_rows(record: Record, now: datetime) -> list[Row]:
     ]
 
 
-def note_rows(record: Record, now: datetime) -> list[Row]:
+def note_rows(
+    record: Record, now: datetime, _settings: SinkSettings = DEFAULT_SINK_SETTINGS
+) -> list[Row]:
     if not _is_event(record, "agent_note"):
         return []
     payload = record.event.payload
@@ -135,7 +157,9 @@ def note_rows(record: Record, now: datetime) -> list[Row]:
     ]
 
 
-def tag_rows(record: Record, now: datetime) -> list[Row]:
+def tag_rows(
+    record: Record, now: datetime, _settings: SinkSettings = DEFAULT_SINK_SETTINGS
+) -> list[Row]:
     if not isinstance(record, TaggedEvent):
         return []
     event = record.event
@@ -193,7 +217,9 @@ def _spans_json(spans) -> str:
     )
 
 
-def dead_letter_rows(record: Record, _now: datetime) -> list[Row]:
+def dead_letter_rows(
+    record: Record, _now: datetime, _settings: SinkSettings = DEFAULT_SINK_SETTINGS
+) -> list[Row]:
     if not isinstance(record, DeadLetter):
         return []
     return [
@@ -209,6 +235,46 @@ def dead_letter_rows(record: Record, _now: datetime) -> list[Row]:
             "published_at": record.publish_time,
             "attributes": json.dumps(record.attributes, sort_keys=True),
             "data": record.data,
+        }
+    ]
+
+
+def recovery_item_rows(
+    record: Record, now: datetime, settings: SinkSettings = DEFAULT_SINK_SETTINGS
+) -> list[Row]:
+    """A follow-up for a detractor or strongly negative survey (the rule is
+    :mod:`voc.transforms.recovery_items`), owned by its primary cause's department."""
+    if not _is_event(record, "survey"):
+        return []
+    payload = record.event.payload
+    score = _score(record.sentiment)
+    reason = recovery_items.recovery_reason(payload.get("nps"), payload.get("csat"), score)
+    if reason is None:
+        return []
+    owner = recovery_items.primary_cause([(c.cause_id, c.department) for c in record.causes])
+    interaction_id = record.identifier("interaction_id")
+    survey_at = record.event.event_time
+    return [
+        {
+            "item_id": recovery_items.item_id(interaction_id),
+            "interaction_id": interaction_id,
+            "survey_event_id": record.event.event_id,
+            "customer_id": record.identifier("customer_id"),
+            "channel": payload["channel"],
+            "department": owner.department,
+            "cause_id": owner.cause_id,
+            "reason": reason,
+            "nps": payload.get("nps"),
+            "csat": payload.get("csat"),
+            "sentiment_score": score,
+            "survey_at": survey_at,
+            "due_at": survey_at + settings.recovery_due,
+            "created_at": now,
+            # The event the item derives from (not columns of the table): the store
+            # writes it only if this transaction stored that survey.
+            "event_id": record.event.event_id,
+            "source": record.event.event_type,
+            "payload_sha256": record.payload_sha256,
         }
     ]
 
@@ -334,7 +400,33 @@ DEAD_LETTERS = Table(
     "stack = excluded.stack, last_failed_at = excluded.received_at",
 )
 
+RECOVERY_ITEMS = Table(
+    name="recovery_items",
+    schema=pa.schema(
+        [
+            ("item_id", pa.string()),
+            ("interaction_id", pa.string()),
+            ("survey_event_id", pa.string()),
+            ("customer_id", pa.string()),
+            ("channel", pa.string()),
+            ("department", pa.string()),
+            ("cause_id", pa.string()),
+            ("reason", pa.string()),
+            ("nps", pa.int8()),
+            ("csat", pa.int8()),
+            ("sentiment_score", pa.float64()),
+            ("survey_at", _TS),
+            ("due_at", _TS),
+            ("created_at", _TS),
+        ]
+    ),
+    # One item per contact: a second survey of the interaction is ignored.
+    key=("item_id",),
+    rows=recovery_item_rows,
+    only_for_new_events=True,
+)
+
 # In write order: fact tables before the rows derived from their events.
-TABLES: tuple[Table, ...] = (SURVEYS, AGENT_NOTES, FEEDBACK_TAGS, DEAD_LETTERS)
+TABLES: tuple[Table, ...] = (SURVEYS, AGENT_NOTES, FEEDBACK_TAGS, RECOVERY_ITEMS, DEAD_LETTERS)
 # Which fact table holds each event type.
 FACT_TABLE = {table.event_type: table.name for table in TABLES if table.event_type}

@@ -20,7 +20,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 from voc.transforms.records import AckHandle, DeadLetter, TaggedEvent, stored_fact
 from voc.transforms.sinks.duckdb_store import build_batch, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient
-from voc.transforms.sinks.tables import DEAD_LETTERS, TABLES
+from voc.transforms.sinks.tables import DEAD_LETTERS, DEFAULT_SINK_SETTINGS, TABLES, SinkSettings
 from voc.transforms.sources.session_registry import acknowledge_committed, sessions_of
 from voc.transforms.sources.source_watermark import epoch_micros
 
@@ -28,8 +28,15 @@ from voc.transforms.sources.source_watermark import epoch_micros
 class WriteBundleFn(beam.DoFn):
     """Buffers a bundle, writes it in one transaction, then acks its messages."""
 
-    def __init__(self, db_path: str, stop_grace: float = 30.0) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        stop_grace: float = 30.0,
+        settings: SinkSettings = DEFAULT_SINK_SETTINGS,
+    ) -> None:
         self.db_path = db_path
+        # Options the row builders need (the recovery items' due time).
+        self.settings = settings
         # How long a stopping job keeps retrying a write that fails on a locked file
         # or a full disk before it gives up (leaving those messages unacknowledged).
         self.stop_grace = stop_grace
@@ -59,7 +66,7 @@ class WriteBundleFn(beam.DoFn):
     def finish_bundle(self) -> None:
         if not self.pending:
             return
-        batch = build_batch(self.pending)
+        batch = build_batch(self.pending, settings=self.settings)
         result = retry_transient(
             lambda: self.store.write(batch),
             what=f"writing {len(batch):,} rows to {self.db_path}",
@@ -98,10 +105,18 @@ class WriteToDuckDB(beam.PTransform):
     """Sink for PCollection[TaggedEvent | DeadLetter]; its output is the StoredFact of
     each event it stored for the first time, at the event's time, after the commit."""
 
-    def __init__(self, db_path: str, stop_grace: float = 30.0) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        stop_grace: float = 30.0,
+        settings: SinkSettings = DEFAULT_SINK_SETTINGS,
+    ) -> None:
         super().__init__()
         self.db_path = db_path
         self.stop_grace = stop_grace
+        self.settings = settings
 
     def expand(self, records):
-        return records | "WriteBundles" >> beam.ParDo(WriteBundleFn(self.db_path, self.stop_grace))
+        return records | "WriteBundles" >> beam.ParDo(
+            WriteBundleFn(self.db_path, self.stop_grace, self.settings)
+        )
