@@ -16,7 +16,10 @@ Measured, each as (voc, baseline, ratio):
 4. query latency: the department queries on generated DuckDB files of 1M and
    10M feedback_tags rows, median of 5 runs (voc only: the baseline has no
    such tables);
-5. memory: peak RSS of each job process during (1).
+5. memory: peak RSS of each job process during (1);
+6. department views: every ``<dept>.<view>`` on a file of the largest query size,
+   median of 5 after a warm-up, target < 200 ms (bench/views.py; run it alone
+   with ``python -m bench.views``).
 
 Figures go to ``bench/results/<date>.json`` and ``.md``. Absolute times on a
 shared 2-core machine are noisy; the ratios are the point.
@@ -39,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import views as department_views
 from voc.pipelines.logs import configure_logging
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -494,6 +498,9 @@ def run_bench(config: BenchConfig, out=sys.stdout) -> dict:
         results["tagging"] = measure_tagging(config)
         say(f"query latency: {', '.join(f'{r:,}' for r in config.query_rows)} rows")
         results["queries"] = measure_queries(config, workdir)
+        rows = max(config.query_rows)
+        say(f"department views: {rows:,} rows (bench/views.py)")
+        results["department_views"] = department_views.run(rows, config.query_runs, workdir)
     results["summary"] = summarise(results)
     return results
 
@@ -611,6 +618,20 @@ def summarise(results: dict) -> list[dict]:
                 on_ours=True,
             )
         )
+    views = results.get("department_views", {})
+    for name, figure in views.get("views", {}).items():
+        if figure.get("missing"):
+            continue
+        rows.append(
+            _row(
+                f"department view {name} at {views['tag_rows']:,} rows, worst department (s)",
+                figure["worst_seconds"],
+                None,
+                "< 0.2 s",
+                lambda v: v < department_views.TARGET_SECONDS,
+                on_ours=True,
+            )
+        )
     return rows
 
 
@@ -686,6 +707,8 @@ def format_markdown(results: dict) -> str:
         lines.append(
             f"| {int(rows):,} | " + " | ".join(_fmt(q["median_seconds"][n]) for n in QUERIES) + " |"
         )
+    if "department_views" in results:
+        lines += ["", department_views.format_markdown(results["department_views"]).rstrip()]
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@
     sql/migrations/NNN_name.sql   tables: created and altered once per file, in order
     sql/macros/<macro>.sql        table macros the views share: re-created at every start
     sql/views/<view>.sql          what owners query: re-created at every start
+    sql/cx/<view>.sql             the cx schema's cross-department views, the same way
     sql/queries/<name>.sql        example questions, also used by `voc summary`
 
 A view file holds only its select (a CTE chain); its name is the file's name.
@@ -80,3 +81,12 @@ def views() -> list[View]:
 def query(name: str) -> str:
     """An example question from sql/queries."""
     return (folder("queries") / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def cx_views() -> list[View]:
+    """Every view of the cx schema (sql/cx), by name; created as ``cx.<name>``.
+
+    The department schemas need no files: each of their views is one line that
+    calls a table macro of sql/macros with the department's name.
+    """
+    return [View(name, text) for name, text in _named_objects("cx")]
