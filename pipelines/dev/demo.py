@@ -25,6 +25,7 @@ from voc.pipelines.arguments import DEFAULT_DUCKDB
 from voc.pipelines.dev import DEMO_DAYS, DEMO_EVENTS
 from voc.pipelines.dev.emulator import provision, running_emulator
 from voc.pipelines.dev.generate import GenerationReport, generate_with_truth
+from voc.pipelines.digests.run import write_demo_digests
 from voc.pipelines.local_driver import RunReport, run_job
 from voc.pipelines.ops.publish import publish_messages
 from voc.pipelines.ops.summary import (
@@ -236,5 +237,65 @@ def run_demo(
     for table, count in counts.items():
         want = f"expected {expected[table]:,}" if table in expected else "(one per event and cause)"
         print(f"  {table:<14} {count:>8,}   {want}", file=out)
+    write_demo_digests(duckdb_path, out=out)
     print(f"\nvoc demo: done in {result.seconds:.1f} s", file=out, flush=True)
     return result
+
+
+def serve_demo(
+    duckdb_path: str = DEFAULT_DUCKDB,
+    state_dir: Path = Path(".voc/demo"),
+    taxonomy: str | None = None,
+    port: int = 0,
+    out=sys.stdout,
+) -> RunReport:
+    """``voc demo --serve``: after the checks, the job runs on and serves SQL until Ctrl-C.
+
+    The demo's own job stopped when its subscriptions drained, so that its checks
+    could read the file. This one runs on the same file with a fresh emulator
+    (empty subscriptions) and no idle stop, and prints how to query it while it
+    runs (``voc sql``, the DuckDB CLI) and how to publish more events to it.
+    Ctrl-C drains it like any ``voc run``.
+    """
+    from voc.pipelines.ops.live_job import running_job
+    from voc.pipelines.ops.serve_sql import duckdb_cli_commands
+
+    def instructions(_session) -> None:
+        job = running_job(duckdb_path)
+        if job is None or job.quack_uri is None:
+            return
+        cli = "\n".join(f"      {line}" for line in duckdb_cli_commands(duckdb_path, job.quack_uri))
+        print(
+            f"\nvoc demo: the job keeps running and serves read-only SQL on {job.quack_uri} "
+            "until Ctrl-C. From another shell:\n"
+            f'    voc sql --duckdb {duckdb_path} "select department, count(*) as tags '
+            'from feedback_tags group by all order by tags desc"\n'
+            f"    voc summary --duckdb {duckdb_path} --since 7d\n"
+            f"    voc sql --duckdb {duckdb_path}          (a prompt; statements end with ';')\n"
+            "  Publish more events and watch the counts grow:\n"
+            f"    {emulator.env_line()}\n"
+            "    voc generate -n 500 --days 1 --publish\n"
+            "  The DuckDB CLI of the same version (pip install duckdb-cli==1.5.5), then:\n"
+            f"{cli}\n",
+            file=out,
+            flush=True,
+        )
+
+    with running_emulator(state_dir, DEFAULT_PROJECT) as emulator:
+        provision(emulator.address, DEFAULT_PROJECT)
+        argv = [
+            f"--duckdb={duckdb_path}",
+            f"--project={DEFAULT_PROJECT}",
+            "--serve",
+            f"--serve-port={port}",
+            "--progress-every=10",
+        ]
+        if taxonomy:
+            argv.append(f"--taxonomy={taxonomy}")
+        run = run_job(PipelineOptions(argv), out=out, on_running=instructions)
+    print(
+        f"voc demo: stopped serving; {run.acknowledged:,} more messages committed",
+        file=out,
+        flush=True,
+    )
+    return run
