@@ -22,10 +22,13 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from voc.pipelines.cli.common import EXIT_FAILED
+from voc.pipelines.ops.change_inbox import start_inbox
 from voc.pipelines.ops.reconcile import prepare_start
+from voc.pipelines.ops.serve_sql import go_live
 from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
 from voc.pipelines.streaming import build_pipeline
 from voc.transforms.error_text import first_line
+from voc.transforms.sinks.duckdb_schema import write_departments
 from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store
 from voc.transforms.sinks.retry_sink import retry_transient, sink_unavailable_in
 from voc.transforms.sources.pull_pubsub import STOP_MARGIN_SECONDS, PullSession
@@ -108,15 +111,27 @@ def run_job(
             max_out_of_orderness=config.event_time.max_out_of_orderness,
         )
     )
+    withdraw_live = None
+    inbox = None
     try:
         _check_subscriptions(session)
         _check_sink(config)
+        # The departments table (and a schema of views per department) from the
+        # taxonomy and the owners registry (--owners), rewritten at every start.
+        shared_store(config.duckdb).in_transaction(
+            lambda cur: write_departments(cur, list(config.departments))
+        )
+        # Owner changes (voc recovery/fix/dlq) reach the file through the job's inbox;
+        # what a stopped job left there is applied now.
+        inbox = start_inbox(config.duckdb, shared_store(config.duckdb))
         # State lives in memory on this runner: rebuild it from the recent facts.
         replay = (
             prepare_start(shared_store(config.duckdb), config.event_time)
             if config.derived
             else None
         )
+        # Owners find the job (and its read-only SQL server) through <duckdb>.live.
+        withdraw_live = go_live(config.duckdb, config.serve, config.serve_port, out)
         p = beam.Pipeline(options=options)
         build_pipeline(p, config, session.session_id, replay)
         restore = _drain_on_signals(session, out, config.stop_grace)
@@ -150,6 +165,10 @@ def run_job(
         elapsed = max(finished - started, 1e-3)
         return RunReport(session.stats.pulled, session.stats.acknowledged, elapsed)
     finally:
+        if inbox is not None:
+            inbox.stop()
+        if withdraw_live is not None:
+            withdraw_live()
         session.mark_finished()
         unregister_session(session.session_id)
         close_shared_stores()

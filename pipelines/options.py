@@ -29,6 +29,7 @@ from voc.pipelines.arguments import (
     MAX_BATCH,
     MAX_DURATION,
     MAX_OUTSTANDING,
+    MAX_PORT,
     MAX_STATE_SHARDS,
     duration,
     duration_flag,
@@ -52,6 +53,7 @@ from voc.transforms.pseudonymize_ids import (
     PseudonymKeyError,
     load_key,
 )
+from voc.transforms.recovery_items import DEFAULT_RECOVERY_DUE
 from voc.transforms.taxonomy import PACK_PREFIX
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
@@ -112,6 +114,14 @@ class VocOptions(PipelineOptions):
             default=None,
             help="a shipped industry pack instead of a file: generic, retail, saas, telecom, "
             "travel, banking, utilities",
+        )
+        group.add_argument(
+            "--owners",
+            default=None,
+            metavar="FILE",
+            help="owners registry YAML: each department's owner, contact, digest schedule and "
+            "delivery, copied into the departments table at start (default: the packaged "
+            "schemas/tagging/owners.yaml)",
         )
         group.add_argument(
             "--model",
@@ -266,12 +276,39 @@ class VocOptions(PipelineOptions):
             "repeat contacts (voc reconcile can derive them later)",
         )
         group.add_argument(
+            "--recovery-due",
+            dest="recovery_due",
+            type=duration_flag,
+            default=duration_text(DEFAULT_RECOVERY_DUE),
+            metavar="DURATION",
+            help="a detractor's or strongly negative survey's follow-up item is due this long "
+            f"after the survey (like 4h, 2d; above zero, at most {MAX_DURATION.days} days; "
+            f"default {duration_text(DEFAULT_RECOVERY_DUE)})",
+        )
+        group.add_argument(
             "--progress-every",
             dest="progress_every",
             type=seconds,
             default=0,
             metavar="SECONDS",
             help="print a progress line this often (0: never)",
+        )
+        group.add_argument(
+            "--serve",
+            dest="serve",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="serve the database read-only over Quack on localhost while the job runs, so "
+            "owners can query it ('voc sql'); the token is in <duckdb>.live, readable by this "
+            "user only (in-process runs only; default: --serve)",
+        )
+        group.add_argument(
+            "--serve-port",
+            dest="serve_port",
+            type=whole_number(0, MAX_PORT),
+            default=0,
+            metavar="PORT",
+            help=f"port of the SQL server on localhost, 0-{MAX_PORT} (default 0: a free one)",
         )
 
 
@@ -296,6 +333,14 @@ class JobConfig:
     event_time: EventTimeSettings = DEFAULT_SETTINGS
     # False: facts only (--no-derived).
     derived: bool = True
+    # Serve the file read-only over Quack on localhost (--serve, in-process runs only);
+    # port 0: a free one.
+    serve: bool = False
+    serve_port: int = 0
+    # A recovery item is due this long after its survey (--recovery-due).
+    recovery_due: timedelta = DEFAULT_RECOVERY_DUE
+    # The departments table's rows: the taxonomy's departments with their owners (--owners).
+    departments: tuple[dict, ...] = ()
 
 
 def subscription_path(project: str, name: str) -> str:
@@ -365,6 +410,23 @@ def check_taxonomy(reference: str | None) -> None:
         raise ConfigError(f"{flag}: {error}") from None
 
 
+def owned_departments(owners: str | None, taxonomy: str | None) -> tuple[dict, ...]:
+    """The departments table's rows: the taxonomy's departments joined with the owners
+    registry. A registry given with --owners must name only the taxonomy's departments;
+    the packaged one (written for the generic pack) is used for those it shares."""
+    from voc.transforms.owners_registry import OwnersRegistryError, department_rows, load_owners
+    from voc.transforms.tag_feedback import shared_taxonomy
+
+    known = shared_taxonomy(taxonomy).departments
+    if owners is not None and not Path(owners).is_file():
+        raise ConfigError(f"--owners {owners}: no such file")
+    try:
+        registry = load_owners(owners, known if owners is not None else None)
+    except OwnersRegistryError as error:
+        raise ConfigError(f"--owners: {error}") from None
+    return tuple(department_rows(known, registry))
+
+
 def check_model(path: str | None) -> None:
     """Load (and cache) the learned model now: a missing, tampered or under-trained
     model fails before any work starts, on one line."""
@@ -420,6 +482,22 @@ def _duration_option(flag: str, value: str | timedelta) -> timedelta:
         raise ConfigError(f"{flag}: {error}") from None
 
 
+def recovery_due(voc: VocOptions) -> timedelta:
+    """``--recovery-due`` as a duration; zero is refused (every item would be overdue
+    the moment it is made)."""
+    due = _duration_option("--recovery-due", voc.recovery_due)
+    if due <= timedelta(0):
+        raise ConfigError(f"--recovery-due {voc.recovery_due}: must be above zero")
+    return due
+
+
+def _serve_port(value: object) -> int:
+    """``--serve-port`` as set in code or on the command line: 0 (any free port) to 65535."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PORT:
+        raise ConfigError(f"--serve-port {value}: expected a port number, 0-{MAX_PORT}")
+    return value
+
+
 def validate(options: PipelineOptions) -> JobConfig:
     """Check everything that can be checked before the job starts."""
     voc = options.view_as(VocOptions)
@@ -443,10 +521,14 @@ def validate(options: PipelineOptions) -> JobConfig:
     surveys = _subscription(project, "--surveys-subscription", voc.surveys_subscription)
     notes = _subscription(project, "--notes-subscription", voc.notes_subscription)
     event_time = event_time_settings(voc)
+    due = recovery_due(voc)
 
     taxonomy = taxonomy_reference(voc.taxonomy, voc.taxonomy_pack)
     check_taxonomy(taxonomy)
+    departments = owned_departments(voc.owners, taxonomy)
     check_model(voc.model)
+
+    serve_port = _serve_port(voc.serve_port)
 
     problem = output_file_problem(voc.duckdb)
     if problem is not None:
@@ -475,4 +557,8 @@ def validate(options: PipelineOptions) -> JobConfig:
         pseudonym_key=pseudonym_key,
         event_time=event_time,
         derived=not voc.no_derived,
+        serve=bool(voc.serve) and batched,
+        serve_port=serve_port,
+        recovery_due=due,
+        departments=departments,
     )
