@@ -6,16 +6,21 @@
     voc run [options]                the streaming job
     voc reconcile --duckdb F         rebuild (or --check) the derived tables from the facts
     voc summary --duckdb F           per-department summary of a DuckDB file
+    voc sql [QUERY|--file F]         read-only SQL, through the running job or the file
     voc taxonomy check|explain|packs check a taxonomy, explain its rules, list the packs
     voc tag --data FILE              tag a JSONL/CSV/TSV export without Pub/Sub or DuckDB
     voc eval causes|sentiment        tagging quality against labelled texts
     voc discover --since 7d          rising phrases in unclassified feedback
     voc learn --duckdb F --out M     train sentiment and cause models from survey scores
     voc dlq list|replay|purge        dead letters: by reason, re-publish after a fix, retention
+    voc recovery list|contact|...    the follow-up queue of detractors, worked while the job runs
+    voc fix record|acknowledge|list  what owners did about a cause, and whether the fix worked
     voc schema check [FILE ...]      breaking changes in event contracts
+    voc digest --department D|--all  department digests (html, md), --deliver by email/webhook
+    voc schedule show|install        the digests' schedules as crontab lines or systemd timers
 
-One module per command group (``job``, ``owners``, ``causes``, ``learn``, ``dlq``, ``schema``,
-``dev``),
+One module per command group (``job``, ``owners``, ``sql``, ``causes``, ``learn``, ``dlq``,
+``schema``, ``dev``),
 each adding its parsers and naming the function behind each command; what they
 share (the one-line error, exit codes, argument types, defaults) is in
 :mod:`voc.pipelines.cli.common`. Errors in flags or configuration print one
@@ -27,21 +32,42 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from voc.pipelines.cli import causes, dev, dlq, job, learn, owners, schema
+from voc.pipelines.cli import (
+    causes,
+    dev,
+    digest,
+    dlq,
+    job,
+    learn,
+    owners,
+    recovery,
+    schema,
+    sql,
+)
 from voc.pipelines.cli.common import EXIT_FAILED, EXIT_USAGE, Parser, UsageError
 
 # Command groups in the order `voc --help` lists their commands.
-GROUPS = (dev, job, owners, causes, learn, dlq, schema)
+GROUPS = (dev, job, owners, sql, recovery, causes, learn, dlq, schema, digest)
 
 Command = Callable[..., int]
+JOB_COMMANDS = ("run", "reconcile")
 
 
-def build_parser() -> tuple[Parser, dict[str, Command]]:
+def build_parser(command: str | None = None) -> tuple[Parser, dict[str, Command]]:
+    """Every command's parser; ``command`` names the one about to run, if known.
+
+    The job's flags come from its Beam options class, and importing it loads Beam,
+    seconds of start-up that an owner's ``voc sql`` should not pay; they are added
+    only when the job's commands (or every command, ``command=None``) are wanted.
+    """
     parser = Parser(prog="voc", description="Voice-of-customer feedback pipeline.")
     commands = parser.add_commands("command", "COMMAND")
     handlers: dict[str, Command] = {}
     for group in GROUPS:
-        handlers.update(group.add_parsers(commands))
+        if group is job:
+            handlers.update(job.add_parsers(commands, command in (None, *JOB_COMMANDS)))
+        else:
+            handlers.update(group.add_parsers(commands))
     return parser, handlers
 
 
@@ -60,21 +86,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _dispatch(argv: list[str]) -> int:
-    from voc.pipelines.dev.emulator import EmulatorError
-    from voc.pipelines.local_driver import JobFailed
-    from voc.pipelines.options import ConfigError
-    from voc.transforms.taxonomy import TaxonomyError
+# Errors that mean "your flags or config are wrong" (exit 2) and "the job failed"
+# (exit 1), by module and class. Looked up only in modules already imported: an error
+# can only be of a class whose module was loaded, and importing these up front would
+# load Beam into every command (seconds before `voc sql` could answer).
+USAGE_ERRORS = (
+    ("voc.pipelines.options", "ConfigError"),
+    ("voc.transforms.taxonomy", "TaxonomyError"),
+    ("voc.pipelines.dev.emulator", "EmulatorError"),
+)
+JOB_ERRORS = (("voc.pipelines.local_driver", "JobFailed"),)
 
-    parser, handlers = build_parser()
+
+def _is_one_of(error: BaseException, classes: Sequence[tuple[str, str]]) -> bool:
+    for module, name in classes:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(error, getattr(loaded, name)):
+            return True
+    return False
+
+
+def _dispatch(argv: list[str]) -> int:
+    parser, handlers = build_parser(argv[0] if argv else "")
     if argv[:1] in (["run"], ["reconcile"]):
         args, beam_args = parser.parse_known_args(argv)
     else:
         args, beam_args = parser.parse_args(argv), []
     try:
         return handlers[args.command](args, argv[1:], beam_args)
-    except (ConfigError, TaxonomyError, EmulatorError, FileNotFoundError) as error:
-        raise UsageError(f"voc {args.command}: {error}") from None
-    except JobFailed as error:
-        print(f"voc {args.command}: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    except Exception as error:
+        if isinstance(error, FileNotFoundError) or _is_one_of(error, USAGE_ERRORS):
+            raise UsageError(f"voc {args.command}: {error}") from None
+        if _is_one_of(error, JOB_ERRORS):
+            print(f"voc {args.command}: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        raise

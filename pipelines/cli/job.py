@@ -11,9 +11,8 @@ import sys
 from voc.pipelines.arguments import MAX_SECONDS
 
 
-def add_parsers(commands) -> dict:
-    from voc.pipelines.options import VocOptions
-
+def add_parsers(commands, with_job_flags: bool = True) -> dict:
+    """``with_job_flags=False`` leaves out the run flags, which need Beam imported."""
     run = commands.add_parser(
         "run",
         help="run the streaming pipeline",
@@ -21,7 +20,10 @@ def add_parsers(commands) -> dict:
         "--project, --region, --temp_location, ...) are passed through to Beam. "
         f"SECONDS are finite, from 0 to {MAX_SECONDS:,} (30 days).",
     )
-    VocOptions._add_argparse_args(run)
+    if with_job_flags:
+        from voc.pipelines.options import VocOptions
+
+        VocOptions._add_argparse_args(run)
 
     reconcile = commands.add_parser(
         "reconcile",
