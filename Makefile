@@ -59,4 +59,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .voc .pytest_cache .ruff_cache *.egg-info build voc.duckdb voc.duckdb.wal
+	rm -rf $(VENV) .voc .pytest_cache .ruff_cache *.egg-info build voc.duckdb voc.duckdb.wal voc.duckdb.live voc.duckdb.requests voc-digests
