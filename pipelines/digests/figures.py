@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from voc.pipelines.digests.content import CauseLine, Health
+from voc.pipelines.digests.content import CauseLine, Health, Verbatim
 
 DASH = "\u2013"  # an en dash: no value
 
@@ -73,3 +73,16 @@ def health_lines(health: Health | None) -> list[str]:
             f"{count(health.unresolved_dead_letters)} dead letters unresolved."
         )
     return lines
+
+
+def verbatim_scores(verbatim: Verbatim) -> list[str]:
+    """The scores shown under a quote: those the customer gave, and its sentiment."""
+    return [
+        part
+        for part in (
+            f"CSAT {verbatim.csat}" if verbatim.csat is not None else "",
+            f"NPS {verbatim.nps}" if verbatim.nps is not None else "",
+            f"sentiment {score(verbatim.sentiment_score)}",
+        )
+        if part
+    ]

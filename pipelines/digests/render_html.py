@@ -263,15 +263,7 @@ def _verbatims(content: DigestContent) -> list[str]:
             continue
         out.append(f"<h3>{h(cause)}</h3>")
         for v in verbatims:
-            scores = "; ".join(
-                part
-                for part in (
-                    f"CSAT {v.csat}" if v.csat is not None else "",
-                    f"NPS {v.nps}" if v.nps is not None else "",
-                    f"sentiment {f.score(v.sentiment_score)}",
-                )
-                if part
-            )
+            scores = "; ".join(f.verbatim_scores(v))
             out.append(
                 f"<blockquote>{h(v.text, 400)}<small>{h(v.source)}, {h(v.channel)}, "
                 f"{f.day(v.event_time)}; {scores}; evidence: <i>{h(v.evidence, 80)}</i>"

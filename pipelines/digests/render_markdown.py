@@ -166,15 +166,7 @@ def _verbatims(content: DigestContent) -> list[str]:
             continue
         out += [f"### {md(cause)}", ""]
         for v in verbatims:
-            scores = ", ".join(
-                part
-                for part in (
-                    f"CSAT {v.csat}" if v.csat is not None else "",
-                    f"NPS {v.nps}" if v.nps is not None else "",
-                    f"sentiment {f.score(v.sentiment_score)}",
-                )
-                if part
-            )
+            scores = ", ".join(f.verbatim_scores(v))
             out += [
                 f"> {md(v.text, 400)}",
                 ">",
