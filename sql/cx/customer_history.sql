@@ -3,9 +3,10 @@
 -- each was tagged with and its redacted text.
 -- Readers: support agents and CX leads (the 360-degree view of one customer):
 --   select * from cx.customer_history where customer_id = 'c_...'
--- customer_id is the pseudonymised id surveys carry; agent notes carry none, so
--- a note is placed under the customer of its interaction's survey. An
--- interaction with notes only (no survey) has no known customer and is not here.
+-- customer_id is the pseudonymised id surveys carry. A note is placed under the
+-- customer of its interaction's survey, and under the customer it names itself
+-- (agent note v2): so a contact the customer never rated is found too. A v1 note
+-- of an interaction with no survey has no known customer and is not here.
 -- Filter on customer_id: each CTE is read once, so the filter reaches both scans
 -- of surveys, and the notes and the tags are joined to that customer's events
 -- only (a CTE read twice was materialised for every customer: 9 s at 10M rows).
@@ -44,11 +45,43 @@ note_parts as (
     inner join agent_notes as n on n.interaction_id = c.interaction_id
 ),
 
+-- Notes that name their customer (v2) where no survey of the interaction names the
+-- same one: filtered on the note's own column, so a customer filter reaches the scan.
+named_note_parts as (
+    select
+        n.customer_id,
+        n.interaction_id,
+        n.created_at as event_time,
+        'agent_note' as source,
+        n.event_id,
+        n.channel,
+        null::tinyint as csat,
+        null::tinyint as nps,
+        null::tinyint as ces,
+        null::boolean as resolved,
+        n.sentiment_label,
+        n.note as text
+    from agent_notes as n
+    where
+        n.customer_id is not null
+        and not exists (
+            select 1
+            from surveys as s
+            where s.interaction_id = n.interaction_id and s.customer_id = n.customer_id
+        )
+),
+
 tagged as (
     select
         p.*,
         t.cause_id
-    from (select * from survey_parts union all select * from note_parts) as p
+    from (
+        select * from survey_parts
+        union all
+        select * from note_parts
+        union all
+        select * from named_note_parts
+    ) as p
     left join feedback_tags as t on t.event_id = p.event_id
 ),
 

@@ -184,6 +184,25 @@ def test_customer_history_places_notes_under_their_survey_customer():
     assert fetch_rows(con, "select * from cx.customer_history where event_id = 'n8'") == []
 
 
+def test_customer_history_finds_a_contact_only_a_v2_note_names():
+    """Agent note v2 names its customer: a contact the customer never rated is in
+    their history, and a note naming the customer its survey names is there once."""
+    con = prepared()
+    load_given(con, {"include": "owner_week"}, reverse=False)
+    con.execute("update agent_notes set customer_id = 'c2' where event_id = 'n8'")
+    con.execute(
+        "update agent_notes set customer_id = s.customer_id from surveys as s"
+        " where s.interaction_id = agent_notes.interaction_id"
+    )
+    rows = fetch_rows(
+        con,
+        "select event_id, source from cx.customer_history"
+        " where customer_id = 'c2' order by event_time, event_id",
+    )
+    assert {"event_id": "n8", "source": "agent_note"} in rows
+    assert len(rows) == len({row["event_id"] for row in rows})
+
+
 def test_cx_channel_mix_and_contact_drivers_count_the_week():
     con = prepared()
     load_given(con, {"include": "owner_week"}, reverse=False)

@@ -222,3 +222,19 @@ def test_control_characters_in_ids_are_schema_violations(field, control):
         parse_message(message(payload), now=NOW)
     assert raised.value.reason == "schema_violation"
     assert f"{field}: contains the control character U+{ord(control):04X}" in raised.value.detail
+
+
+def test_agent_note_v2_may_name_its_customer():
+    named = parse_message(
+        message(note_payload(customer_id="c-9"), event_type="agent_note", schema_version="2")
+    )
+    assert named.schema_version == 2 and named.payload["customer_id"] == "c-9"
+    unnamed = parse_message(message(note_payload(), event_type="agent_note", schema_version="2"))
+    assert "customer_id" not in unnamed.payload
+
+
+def test_agent_note_v1_refuses_a_customer_id():
+    """v1 is closed (additionalProperties false): only v2 carries the customer."""
+    with pytest.raises(InvalidMessage) as refused:
+        parse_message(message(note_payload(customer_id="c-9"), event_type="agent_note"))
+    assert refused.value.reason == "schema_violation"

@@ -148,6 +148,8 @@ def note_rows(
         | {
             "agent_id": record.identifier("agent_id"),
             "team": record.identifier("team"),
+            # Agent note v2 and later, when the support tool knows the customer.
+            "customer_id": record.identifier("customer_id"),
             "created_at": record.event.event_time,
             "handle_seconds": payload["handle_seconds"],
             "hold_seconds": payload["hold_seconds"],
@@ -327,6 +329,7 @@ AGENT_NOTES = Table(
             *_FACT_COMMON,
             ("agent_id", pa.string()),
             ("team", pa.string()),
+            ("customer_id", pa.string()),
             ("created_at", _TS),
             ("handle_seconds", pa.int32()),
             ("hold_seconds", pa.int32()),

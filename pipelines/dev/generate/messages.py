@@ -20,6 +20,10 @@ SCHEMA_VERSION = "1"
 # product_area; the rest are still on v1, as they would be mid-migration.
 SURVEY_V2 = "2"
 SURVEY_V2_RATE = 0.3
+# Agent note v2 (schemas/events/agent_note.v2.json) adds the optional customer_id;
+# about half the notes come from a support tool that already sends it.
+NOTE_V2 = "2"
+NOTE_V2_RATE = 0.5
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,19 @@ def survey_version(payload: dict[str, Any], primary: str) -> str:
     if areas:
         payload["product_area"] = areas[(bits >> 32) % len(areas)]
     return SURVEY_V2
+
+
+def note_version(payload: dict[str, Any], customer_id: str) -> str:
+    """Pick the note's contract version, adding customer_id to the payload for v2.
+
+    Drawn from the event id's bits, as :func:`survey_version` is, so that no other
+    draw of the generator changes.
+    """
+    bits = uuid.UUID(payload["event_id"]).int
+    if (bits & 0xFFFFFFFF) >= NOTE_V2_RATE * 2**32:
+        return SCHEMA_VERSION
+    payload["customer_id"] = customer_id
+    return NOTE_V2
 
 
 def valid_message(

@@ -18,7 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from voc.pipelines.dev.generate.messages import GeneratedMessage, survey_version, valid_message
+from voc.pipelines.dev.generate.messages import (
+    GeneratedMessage,
+    note_version,
+    survey_version,
+    valid_message,
+)
 from voc.pipelines.dev.generate.phrases import (
     AGENT_NAMES,
     CHANNEL_WEIGHTS,
@@ -166,8 +171,9 @@ class World:
                 "transfers": transfers,
                 "note": text,
             }
+            version = note_version(payload, customer_id)
             arrival = self._arrival(created, payload["event_id"])
-            messages.append((arrival, valid_message(payload, cause_ids), pii))
+            messages.append((arrival, valid_message(payload, cause_ids, version), pii))
         if has_survey:
             submitted = self._clamp(ended + min(3 * 3600, 60 + rng.expovariate(1 / 1200)))
             sentiment = "happy" if not causes else _pick(rng, SENTIMENTS, SENTIMENT_CUMULATIVE)

@@ -225,11 +225,25 @@ def test_valid_messages_follow_the_contracts(generated) -> None:
         assert message.data == compact
 
 
-def test_surveys_mix_contract_versions_and_notes_stay_on_v1(generated) -> None:
-    """About 30% of surveys are v2, whose product_area fits the planted primary cause."""
+def test_surveys_and_notes_mix_contract_versions(generated) -> None:
+    """About 30% of surveys are v2, whose product_area fits the planted primary cause;
+    about half the notes are v2 and name the customer their interaction's survey names."""
     messages, _ = generated
     valid = [m for m in messages if m.kind == "valid"]
-    assert {m.attributes["schema_version"] for m in valid if m.event_type == "agent_note"} == {"1"}
+    all_notes = [m for m in valid if m.event_type == "agent_note"]
+    v2_notes = [m for m in all_notes if m.attributes["schema_version"] == "2"]
+    assert 0.4 < len(v2_notes) / len(all_notes) < 0.6
+    assert all("customer_id" in payload(m) for m in v2_notes)
+    assert not any("customer_id" in payload(m) for m in all_notes if m not in v2_notes)
+    customer_of = {
+        payload(m)["interaction_id"]: payload(m)["customer_id"]
+        for m in valid
+        if m.event_type == "survey"
+    }
+    for note in v2_notes:
+        body = payload(note)
+        if body["interaction_id"] in customer_of:
+            assert body["customer_id"] == customer_of[body["interaction_id"]]
     surveys = [m for m in valid if m.event_type == "survey"]
     v2 = [m for m in surveys if m.attributes["schema_version"] == "2"]
     assert {m.attributes["schema_version"] for m in surveys} == {"1", "2"}

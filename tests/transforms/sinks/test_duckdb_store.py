@@ -446,3 +446,25 @@ def test_migration_008_lets_unscored_text_store_no_score(tmp_path):
     ).fetchall()
     assert rows[1] == ("s-2", True, "unscored", None, "es")
     assert rows[0][0] == "s-1" and rows[0][1] is False and rows[0][3:] == (None, None)
+
+
+def test_agent_note_v2_customer_is_stored_and_v1_leaves_it_null(store):
+    def note(event_id: str, schema_version: str, **fields) -> TaggedEvent:
+        payload = note_payload(event_id=event_id, interaction_id=f"i-{event_id}", **fields)
+        event = parse_message(
+            message(payload, event_type="agent_note", schema_version=schema_version)
+        )
+        return TaggedEvent(
+            event=event,
+            text=payload["note"],
+            sentiment=SentimentScore(-0.6, "negative"),
+            causes=(),
+            taxonomy_version=1,
+            redactions=0,
+        )
+
+    store.write(build_batch([note("n-v2", "2", customer_id="c-9"), note("n-v1", "1")]))
+    assert rows(store, "select event_id, customer_id from agent_notes order by 1") == [
+        ("n-v1", None),
+        ("n-v2", "c-9"),
+    ]
