@@ -406,7 +406,7 @@ def build_query_db(path: Path, tag_rows: int) -> None:
                {channels}[1 + i % 5], timestamptz '2026-01-01' + to_seconds(i % 2592000),
                i % 1800, i % 900, i % 4, 'note ' || i,
                ((i * 104729) % 2001 - 1000) / 1000.0, {labels}[1 + (i // 3) % 3], 1,
-               null, null, timestamptz '2026-02-01', null, 0.8, 'en', null, true
+               null, null, timestamptz '2026-02-01', null, 0.8, 'en', null, true, null
         from range(1, {events}, 2) t(i)
         """
     )
