@@ -27,47 +27,44 @@ with survey_parts as (
     from surveys
 ),
 
+-- A note's columns once; inlined (not materialized) where it is read, so a customer
+-- filter still reaches each scan.
+notes as not materialized (
+    select
+        customer_id as named_customer,
+        interaction_id,
+        created_at as event_time,
+        'agent_note' as source,
+        event_id,
+        channel,
+        null::tinyint as csat,
+        null::tinyint as nps,
+        null::tinyint as ces,
+        null::boolean as resolved,
+        sentiment_label,
+        note as text
+    from agent_notes
+),
+
+-- A note under the customer of its interaction's survey, and under the customer it
+-- names itself (v2) when no survey of the interaction names that same customer.
 note_parts as (
     select
         c.customer_id,
-        n.interaction_id,
-        n.created_at as event_time,
-        'agent_note' as source,
-        n.event_id,
-        n.channel,
-        null::tinyint as csat,
-        null::tinyint as nps,
-        null::tinyint as ces,
-        null::boolean as resolved,
-        n.sentiment_label,
-        n.note as text
+        n.* exclude (named_customer)
     from (select distinct customer_id, interaction_id from surveys) as c
-    inner join agent_notes as n on n.interaction_id = c.interaction_id
-),
-
--- Notes that name their customer (v2) where no survey of the interaction names the
--- same one: filtered on the note's own column, so a customer filter reaches the scan.
-named_note_parts as (
+    inner join notes as n on n.interaction_id = c.interaction_id
+    union all
     select
-        n.customer_id,
-        n.interaction_id,
-        n.created_at as event_time,
-        'agent_note' as source,
-        n.event_id,
-        n.channel,
-        null::tinyint as csat,
-        null::tinyint as nps,
-        null::tinyint as ces,
-        null::boolean as resolved,
-        n.sentiment_label,
-        n.note as text
-    from agent_notes as n
+        n.named_customer as customer_id,
+        n.* exclude (named_customer)
+    from notes as n
     where
-        n.customer_id is not null
+        n.named_customer is not null
         and not exists (
             select 1
             from surveys as s
-            where s.interaction_id = n.interaction_id and s.customer_id = n.customer_id
+            where s.interaction_id = n.interaction_id and s.customer_id = n.named_customer
         )
 ),
 
@@ -79,8 +76,6 @@ tagged as (
         select * from survey_parts
         union all
         select * from note_parts
-        union all
-        select * from named_note_parts
     ) as p
     left join feedback_tags as t on t.event_id = p.event_id
 ),
