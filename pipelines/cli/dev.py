@@ -175,7 +175,7 @@ def _add_time_options(parser: argparse.ArgumentParser) -> None:
     surge.add_argument(
         "--surge-cause",
         metavar="CAUSE",
-        help="with --days: the cause whose volume surges 5x for 4 hours on a weekday "
+        help="with --days: the cause whose volume surges 8x for 4 hours on a weekday "
         "mid-span (default: billing_error)",
     )
     surge.add_argument("--no-surge", action="store_true", help="with --days: plant no surge")
