@@ -500,3 +500,30 @@ def test_cli_limits_are_the_parsers() -> None:
 
     assert ParseLimits().max_age == MAX_EVENT_AGE
     assert ParseLimits().future_skew == MAX_FUTURE_SKEW
+
+
+# Demo spans that ended at these hours planted a x5 surge the alert code missed (the
+# span ends at "now", so the surge's weekday and history move with the clock).
+@pytest.mark.parametrize(
+    "now", ["2026-12-02T07:00:00+00:00", "2026-12-04T15:00:00+00:00", "2026-12-06T16:00:00+00:00"]
+)
+def test_the_demo_surge_opens_one_alert_whatever_hour_the_demo_ends(now: str) -> None:
+    from voc.pipelines.dev import DEMO_DAYS, DEMO_EVENTS
+    from voc.pipelines.dev.generate.timeline import default_start
+    from voc.transforms.derived.spike_alerts import AlertRule, alerts_over
+
+    start = default_start(DEMO_DAYS, datetime.fromisoformat(now))
+    _, _, truth = generate_with_truth(DEMO_EVENTS, seed=7, start=start, days=DEMO_DAYS)
+    surge = truth["surge"]
+    cause = surge["cause_id"]
+    series = [
+        (datetime.fromisoformat(window), counts["messages"].get(cause, 0))
+        for window, counts in sorted(truth["hourly"].items())
+    ]
+    opened = [event.opened_window_start for event in alerts_over(series, AlertRule())]
+    inside = [
+        at
+        for at in opened
+        if datetime.fromisoformat(surge["start"]) <= at < datetime.fromisoformat(surge["end"])
+    ]
+    assert len(inside) == 1, (surge, opened)
