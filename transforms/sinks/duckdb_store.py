@@ -239,15 +239,21 @@ def _stored_versions(cur, events: list[TaggedEvent]) -> dict[str, StoredVersion]
     if not ids:
         return {}
     stored = {}
-    for table in TABLES:
-        if table.holds_events:
-            found = cur.execute(
-                f"select event_id, payload_sha256, message_id from {table.name} "
-                "where event_id in (select unnest(?))",
-                [ids],
-            ).fetchall()
-            for event_id, content, message_id in found:
-                stored.setdefault(event_id, StoredVersion(table.name, content, message_id))
+    # The ids go in as an Arrow table, not a list parameter: DuckDB's binding converts a
+    # list element by element and tries to import pandas for each one (2.6 s for 20,000
+    # ids here without pandas installed, against 0.1 s joined with an Arrow table).
+    cur.register("voc_batch_ids", pa.table({"event_id": pa.array(ids, pa.string())}))
+    try:
+        for table in TABLES:
+            if table.holds_events:
+                found = cur.execute(
+                    f"select event_id, payload_sha256, message_id from {table.name} "
+                    "semi join voc_batch_ids using (event_id)"
+                ).fetchall()
+                for event_id, content, message_id in found:
+                    stored.setdefault(event_id, StoredVersion(table.name, content, message_id))
+    finally:
+        cur.unregister("voc_batch_ids")
     return stored
 
 
