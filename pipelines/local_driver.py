@@ -23,6 +23,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from voc.pipelines.cli.common import EXIT_FAILED
 from voc.pipelines.ops.change_inbox import start_inbox
+from voc.pipelines.ops.lake_changes import write_lake_departments
 from voc.pipelines.ops.reconcile import prepare_start
 from voc.pipelines.ops.serve_sql import go_live
 from voc.pipelines.options import ConfigError, JobConfig, VocOptions, validate
@@ -30,6 +31,7 @@ from voc.pipelines.streaming import build_pipeline
 from voc.transforms.error_text import first_line
 from voc.transforms.sinks.duckdb_schema import write_departments
 from voc.transforms.sinks.duckdb_store import close_shared_stores, shared_store
+from voc.transforms.sinks.ducklake_store import shared_lake_store
 from voc.transforms.sinks.retry_sink import retry_transient, sink_unavailable_in
 from voc.transforms.sources.pull_pubsub import STOP_MARGIN_SECONDS, PullSession
 from voc.transforms.sources.session_registry import register_session, unregister_session
@@ -121,15 +123,15 @@ def run_job(
         shared_store(config.duckdb).in_transaction(
             lambda cur: write_departments(cur, list(config.departments))
         )
+        if config.lake is not None:  # and into the lake, where owners read them
+            write_lake_departments(shared_lake_store(config.lake), list(config.departments))
         # Owner changes (voc recovery/fix/dlq) reach the file through the job's inbox;
         # what a stopped job left there is applied now.
         inbox = start_inbox(config.duckdb, shared_store(config.duckdb))
         # State lives in memory on this runner: rebuild it from the recent facts.
-        replay = (
-            prepare_start(shared_store(config.duckdb), config.event_time)
-            if config.derived
-            else None
-        )
+        # With --sink ducklake the facts (and the derived tables) are in the lake.
+        facts_store = shared_lake_store(config.lake) if config.lake else shared_store(config.duckdb)
+        replay = prepare_start(facts_store, config.event_time) if config.derived else None
         # Owners find the job (and its read-only SQL server) through <duckdb>.live.
         withdraw_live = go_live(config.duckdb, config.serve, config.serve_port, out)
         p = beam.Pipeline(options=options)

@@ -54,6 +54,7 @@ from voc.transforms.pseudonymize_ids import (
     load_key,
 )
 from voc.transforms.recovery_items import DEFAULT_RECOVERY_DUE
+from voc.transforms.sinks.ducklake_catalog import LakeSpec, LakeSpecError, parse_catalog
 from voc.transforms.taxonomy import PACK_PREFIX
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
@@ -102,6 +103,28 @@ class VocOptions(PipelineOptions):
             "--duckdb",
             default=DEFAULT_DUCKDB,
             help=f"DuckDB file to load (default: {DEFAULT_DUCKDB})",
+        )
+        group.add_argument(
+            "--sink",
+            choices=("duckdb", "ducklake"),
+            default="duckdb",
+            help="where the tables go: duckdb (the --duckdb file, one writer) or ducklake "
+            "(--catalog and --data-path, many writers; docs/ducklake.md)",
+        )
+        group.add_argument(
+            "--catalog",
+            default=None,
+            metavar="CATALOG",
+            help="the DuckLake's PostgreSQL catalog, 'postgres:dbname=... host=...' "
+            "(--sink ducklake)",
+        )
+        group.add_argument(
+            "--data-path",
+            dest="data_path",
+            default=None,
+            metavar="PATH",
+            help="where the DuckLake's Parquet files go: a directory, gs://... or s3://... "
+            "(--sink ducklake)",
         )
         group.add_argument(
             "--taxonomy",
@@ -341,6 +364,8 @@ class JobConfig:
     recovery_due: timedelta = DEFAULT_RECOVERY_DUE
     # The departments table's rows: the taxonomy's departments with their owners (--owners).
     departments: tuple[dict, ...] = ()
+    # --sink ducklake: the lake the facts go to (None: the --duckdb file).
+    lake: LakeSpec | None = None
 
 
 def subscription_path(project: str, name: str) -> str:
@@ -498,6 +523,36 @@ def _serve_port(value: object) -> int:
     return value
 
 
+def lake_sink(voc: VocOptions, runner: str) -> LakeSpec | None:
+    """The lake of ``--sink ducklake`` (None for the file sink), checked; in-process
+    runs also open it now (attach, migrate), so a wrong catalog is one line, not a
+    job retrying forever. On Dataflow the workers open it."""
+    sink = getattr(voc, "sink", "duckdb") or "duckdb"
+    catalog, data_path = getattr(voc, "catalog", None), getattr(voc, "data_path", None)
+    if sink != "ducklake":
+        if catalog is not None or data_path is not None:
+            flag = "--catalog" if catalog is not None else "--data-path"
+            raise ConfigError(f"{flag} is for --sink ducklake (the sink is {sink})")
+        return None
+    if not catalog:
+        raise ConfigError("--sink ducklake needs --catalog 'postgres:dbname=... host=...'")
+    if not data_path:
+        raise ConfigError("--sink ducklake needs --data-path (a directory, gs://... or s3://...)")
+    try:
+        spec = parse_catalog(catalog, data_path)
+    except LakeSpecError as error:
+        raise ConfigError(f"--catalog: {error}") from None
+    if runner in IN_PROCESS_RUNNERS:
+        from voc.transforms.error_text import first_line
+        from voc.transforms.sinks.ducklake_store import shared_lake_store
+
+        try:
+            shared_lake_store(spec).open()
+        except Exception as error:  # duckdb.Error, ExtensionMissing
+            raise ConfigError(f"--catalog {spec.describe()}: {first_line(error, 300)}") from None
+    return spec
+
+
 def validate(options: PipelineOptions) -> JobConfig:
     """Check everything that can be checked before the job starts."""
     voc = options.view_as(VocOptions)
@@ -529,6 +584,7 @@ def validate(options: PipelineOptions) -> JobConfig:
     check_model(voc.model)
 
     serve_port = _serve_port(voc.serve_port)
+    lake = lake_sink(voc, runner)
 
     problem = output_file_problem(voc.duckdb)
     if problem is not None:
@@ -557,8 +613,10 @@ def validate(options: PipelineOptions) -> JobConfig:
         pseudonym_key=pseudonym_key,
         event_time=event_time,
         derived=not voc.no_derived,
-        serve=bool(voc.serve) and batched,
+        # Owners read a lake directly (VOC_STORE), not through the job.
+        serve=bool(voc.serve) and batched and lake is None,
         serve_port=serve_port,
         recovery_due=due,
         departments=departments,
+        lake=lake,
     )

@@ -48,7 +48,10 @@ def build_pipeline(
         timestamp_attribute=None if config.runner in IN_PROCESS_RUNNERS else EVENT_TIME_ATTRIBUTE,
     )
     sink = WriteToDuckDB(
-        config.duckdb, config.stop_grace, SinkSettings(recovery_due=config.recovery_due)
+        config.duckdb,
+        config.stop_grace,
+        SinkSettings(recovery_due=config.recovery_due),
+        lake=config.lake,  # --sink ducklake
     )
     outputs = messages | "ParseTagAndStore" >> ParseTagAndStore(
         sink, config.taxonomy, config.parse_limits, config.pseudonym_key, config.model
@@ -57,8 +60,10 @@ def build_pipeline(
         return outputs
     facts = outputs["stored"]
     if replay is not None:
-        replayed = p | "ReplayStoredFacts" >> ReplayStoredFacts(config.duckdb, *replay)
+        replayed = p | "ReplayStoredFacts" >> ReplayStoredFacts(
+            config.duckdb, *replay, lake=config.lake
+        )
         facts = (facts, replayed) | "WithReplayedFacts" >> beam.Flatten()
     derived = facts | "DeriveFromFacts" >> DeriveFromFacts(config.event_time)
-    derived["rows"] | "StoreDerived" >> WriteDerived(config.duckdb)
+    derived["rows"] | "StoreDerived" >> WriteDerived(config.duckdb, config.lake)
     return outputs | {f"derived_{name}": pcoll for name, pcoll in derived.items()}

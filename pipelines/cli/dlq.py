@@ -2,7 +2,8 @@
 
 They work while the job runs: reads go through the job (or the file, read-only), and
 the purge and the replay marks are owner changes the job applies
-(:mod:`voc.pipelines.ops.owner_changes`).
+(:mod:`voc.pipelines.ops.owner_changes`). With ``VOC_STORE='ducklake:...'`` they read
+and change the lake directly (:mod:`voc.pipelines.ops.lake_changes`).
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def dlq_command(args, _argv, _beam) -> int:
 
 
 def _purge(args, age) -> int:
-    """Through the running job's inbox when there is one, else on the file (owner_changes)."""
+    """Through the running job's inbox when there is one, else on the file or the lake
+    (owner_changes)."""
     from voc.pipelines.ops.owner_changes import DeadLetterPurge, default_user
 
     change = DeadLetterPurge(age, args.reason, args.dry_run, by=default_user())

@@ -1,7 +1,8 @@
 """``voc run``: the streaming job. Beam's own options (--runner, --project, ...) pass through.
 
-``voc reconcile``: rebuild (or check) the derived tables of a stopped job's file
-from its facts, with the job's event-time flags.
+``voc reconcile``: rebuild (or check) the derived tables of a stopped job's file,
+or of a lake (``--duckdb 'ducklake:postgres:...'``), from its facts, with the job's
+event-time flags.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ def add_parsers(commands, with_job_flags: bool = True) -> dict:
         "event-time flags as voc run (--rollup-window, --allowed-lateness, ...). "
         "Late events are folded in. --check compares instead and changes nothing.",
     )
-    reconcile.add_argument("--duckdb", required=True, help="the job's DuckDB file")
+    reconcile.add_argument(
+        "--duckdb",
+        required=True,
+        help="the job's DuckDB file, or its lake: 'ducklake:postgres:dbname=... host=...'",
+    )
     reconcile.add_argument(
         "--check",
         action="store_true",
@@ -45,34 +50,46 @@ def add_parsers(commands, with_job_flags: bool = True) -> dict:
 def reconcile_command(args, _argv, beam_args) -> int:
     from pathlib import Path
 
-    import duckdb
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from voc.pipelines.cli.common import EXIT_FAILED, UsageError
-    from voc.pipelines.ops.reconcile import differences, rebuild
+    from voc.pipelines.ops.reconcile import differences, in_lake_transaction, rebuild
     from voc.pipelines.options import VocOptions, check_flags, event_time_settings
     from voc.transforms.error_text import first_line
     from voc.transforms.sinks.duckdb_store import shared_store
+    from voc.transforms.sinks.ducklake_catalog import LakeSpecError, is_lake, parse_catalog
+    from voc.transforms.sinks.ducklake_store import DuckLakeStore
 
     check_flags(beam_args)
     settings = event_time_settings(PipelineOptions(beam_args).view_as(VocOptions))
-    if not Path(args.duckdb).is_file():
+    if is_lake(args.duckdb):
+        try:
+            store = DuckLakeStore(parse_catalog(args.duckdb))
+        except LakeSpecError as error:
+            raise UsageError(f"voc reconcile: --duckdb: {error}") from None
+
+        def run(work):  # a commit conflict with a running job's writers is retried
+            return in_lake_transaction(store, work, "reconciling")
+
+    elif not Path(args.duckdb).is_file():
         raise UsageError(f"voc reconcile: --duckdb {args.duckdb}: no such file")
-    store = shared_store(args.duckdb)
+    else:
+        store = shared_store(args.duckdb)
+        run = store.in_transaction
     try:
         store.open()
-    except duckdb.Error as error:
-        raise UsageError(f"voc reconcile: --duckdb {args.duckdb}: {first_line(error)}") from None
+    except Exception as error:  # duckdb.Error, or the lake's extensions missing
+        raise UsageError(f"voc reconcile: --duckdb {store.path}: {first_line(error)}") from None
     try:
         if args.check:
-            problems = store.in_transaction(lambda cur: differences(cur, settings))
+            problems = run(lambda cur: differences(cur, settings))
             for line in problems:
                 print(f"voc reconcile: {line}", file=sys.stderr)
             if problems:
                 return EXIT_FAILED
             print("voc reconcile: the derived tables match the facts", file=sys.stderr)
             return 0
-        result = store.in_transaction(lambda cur: rebuild(cur, settings))
+        result = run(lambda cur: rebuild(cur, settings))
     finally:
         store.close()
     counts = ", ".join(f"{name} {len(rows):,}" for name, rows in result.rows.items())

@@ -10,7 +10,9 @@
 Reads go through the running job when there is one, else to the file read-only
 (:mod:`voc.pipelines.ops.owner_connection`); changes go through the job's inbox,
 else to the file (:mod:`voc.pipelines.ops.owner_changes`). So all of these work
-while ``voc run`` holds the file. A change the rules refuse (an unknown item, a
+while ``voc run`` holds the file. With ``VOC_STORE='ducklake:...'`` both go to the
+lake: reads through its deduplicating views, each change as one lake transaction
+(:mod:`voc.pipelines.ops.lake_changes`). A change the rules refuse (an unknown item, a
 date in the future) is one line on stderr and exit 2, like a bad flag.
 """
 

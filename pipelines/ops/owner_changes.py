@@ -11,7 +11,10 @@ inside one transaction, wherever that transaction runs:
 - no job running: :func:`submit_change` opens the file read-write and applies it;
 - a job running (:func:`voc.pipelines.ops.live_job.running_job`): it writes the
   change as JSON into the job's inbox and waits for the job to apply it with the
-  same function and write back the outcome (:mod:`voc.pipelines.ops.change_inbox`).
+  same function and write back the outcome (:mod:`voc.pipelines.ops.change_inbox`);
+- the store a lake (``VOC_STORE='ducklake:...'``): no job owns it, so the command
+  applies the change itself in one lake transaction
+  (:mod:`voc.pipelines.ops.lake_changes`).
 
 Every change carries its own id, and :func:`apply` records the ids it applied
 (``owner_changes_applied``): applying a change twice (a request left in the
@@ -392,9 +395,18 @@ class ChangeQueued(OwnerChangeError):
 def submit_change(
     database: str | os.PathLike, change: Change, timeout: float = DEFAULT_TIMEOUT
 ) -> ChangeOutcome:
-    """Apply ``change`` to ``database``: through the running job's inbox if a job holds
-    the file, else directly. Raises OwnerChangeError (one line) when it cannot be
-    delivered; a refusal is a returned outcome."""
+    """Apply ``change`` to the owners' store (``VOC_STORE``, else ``database``): a lake
+    directly, a file through the running job's inbox if a job holds it, else directly.
+    Raises OwnerChangeError (one line) when it cannot be delivered; a refusal is a
+    returned outcome."""
+    from voc.pipelines.ops.owner_connection import owner_store
+    from voc.transforms.sinks.ducklake_catalog import is_lake
+
+    database = owner_store(database)
+    if is_lake(database):
+        from voc.pipelines.ops.lake_changes import apply_to_lake
+
+        return apply_to_lake(database, change)
     job = running_job(database)
     if job is not None:
         outcome = _through_inbox(database, Path(job.inbox), job.pid, change, timeout)

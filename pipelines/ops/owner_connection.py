@@ -12,6 +12,12 @@ the database, and ``query(sql, params)`` behaves the same.
 ``?`` parameters: Quack sends text only, so in live mode the values are written
 into the query as SQL literals (:func:`voc.pipelines.ops.sql_text.bind`); in
 file mode DuckDB binds them itself.
+
+A DuckLake (``VOC_STORE='ducklake:postgres:dbname=... host=...'``, or that string as
+``--duckdb``) has no job to go through: many processes write it, and any reader may
+attach it. The owner connection attaches it read-only in an in-memory DuckDB and
+reads every table through a view that keeps one row per key, under the table's own
+name, with the same views and department schemas as a file (docs/ducklake.md).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from voc.pipelines.ops.live_job import LiveJob, running_job
 from voc.pipelines.ops.sql_text import bind
 from voc.transforms.error_text import first_line
 from voc.transforms.sinks.duckdb_extensions import ExtensionMissing, load_extensions
+from voc.transforms.sinks.ducklake_catalog import is_lake
 from voc.transforms.sinks.retry_sink import transient_reason
 
 # What Quack says when the job's authorization macro refuses a statement.
@@ -95,7 +102,8 @@ class OwnerConnection:
         if self._job is not None:
             return _live_error(error, self._job)
         if "read-only mode" in str(error):
-            return ReadOnlyRefused(f"the file is open read-only for owners ({first_line(error)})")
+            what = "lake" if self.source.startswith("lake ") else "file"
+            return ReadOnlyRefused(f"the {what} is open read-only for owners ({first_line(error)})")
         return OwnerConnectionError(first_line(error))
 
     def close(self) -> None:
@@ -122,9 +130,24 @@ class _Result:
         return self._rows[0] if self._rows else None
 
 
+# The one setting that points every owner read (voc sql, summary, digests, the
+# recovery queue, dlq list) at a store: a DuckLake ('ducklake:postgres:dbname=...')
+# or a DuckDB file. Unset: the command's --duckdb file.
+STORE_ENV = "VOC_STORE"
+
+
+def owner_store(database: str | os.PathLike) -> str:
+    """Which store an owner command reads: ``VOC_STORE`` if set, else ``database``."""
+    return os.environ.get(STORE_ENV, "").strip() or str(database)
+
+
 def open_for_owner(database: str | os.PathLike) -> OwnerConnection:
-    """A read-only connection to ``database``: through its running job if there is
-    one, else to the file; ``OwnerConnectionError`` says in one line why neither."""
+    """A read-only connection to ``database`` (or to the store ``VOC_STORE`` names):
+    a lake through its deduplicating views, a file through its running job if there
+    is one, else the file itself; ``OwnerConnectionError`` says in one line why none."""
+    database = owner_store(database)
+    if is_lake(database):
+        return _open_lake(database)
     job = running_job(database)
     if job is not None:
         if not job.serves_sql:
@@ -145,6 +168,24 @@ def open_for_owner(database: str | os.PathLike) -> OwnerConnection:
         raise OwnerConnectionError(f"{database}: {why}") from None
     _in_utc(con)
     return OwnerConnection(con, live=False, source=f"file {database} (read-only)")
+
+
+def _open_lake(store: str) -> OwnerConnection:
+    """The lake attached read-only in an in-memory DuckDB, each table a view that keeps
+    one row per key, and the file's views and department schemas over them
+    (:mod:`voc.transforms.sinks.ducklake_views`)."""
+    from voc.transforms.sinks.ducklake_catalog import LakeSpecError, parse_catalog
+    from voc.transforms.sinks.ducklake_views import owner_lake_connection
+
+    try:
+        spec = parse_catalog(store)
+    except LakeSpecError as error:
+        raise OwnerConnectionError(f"{STORE_ENV}: {error}") from None
+    try:
+        con = owner_lake_connection(spec)
+    except (duckdb.Error, ExtensionMissing) as error:
+        raise OwnerConnectionError(f"{spec.describe()}: {first_line(error)}") from None
+    return OwnerConnection(con, live=False, source=f"lake {spec.describe()} (read-only)")
 
 
 def _open_live(job: LiveJob) -> OwnerConnection:

@@ -10,7 +10,9 @@ module is that function in batch: the same pure code the stream's steps call
 counted here (that is the "fold"): a window a late fact missed gets it back.
 
 A job folds and rebuilds its recent past at every start (``prepare_start``);
-this command does all of history, for a stopped job's file.
+this command does all of history, for a stopped job's file or a lake
+(``--duckdb 'ducklake:postgres:...'``). On a lake every read goes through the
+owners' one-row-per-key rule and a commit conflict is retried.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from voc.transforms.derived.rollups import (
 from voc.transforms.derived.settings import EventTimeSettings
 from voc.transforms.records import DerivedRow, StoredFact
 from voc.transforms.sinks.derived_tables import DERIVED_TABLES
+from voc.transforms.sinks.ducklake_store import DuckLakeStore, retry_conflicts
+from voc.transforms.sinks.ducklake_views import read_deduplicated
 from voc.transforms.sinks.stored_facts import newest_event_time, read_stored_facts
 from voc.transforms.sinks.write_derived import write_derived_rows
 
@@ -122,6 +126,7 @@ def differences(cur, settings: EventTimeSettings, limit: int = 5) -> list[str]:
     Facts still waiting in late_events (not folded yet) are left out of the
     recomputation's rollups and alerts, as the stream left them out."""
     now = datetime.now(UTC)
+    read_deduplicated(cur, (*RECOMPUTED, "late_events"))  # a lake's: one row per key
     facts = list(read_stored_facts(cur, EPOCH, now + timedelta(days=1)))
     unfolded = {
         row[0]
@@ -228,4 +233,12 @@ def prepare_start(store, settings: EventTimeSettings) -> tuple[datetime, datetim
             cur.execute("update late_events set folded_at = ? where folded_at is null", [started])
         return since, started
 
+    if isinstance(store, DuckLakeStore):
+        return in_lake_transaction(store, work, "preparing the start")
     return store.in_transaction(work)
+
+
+def in_lake_transaction(store: DuckLakeStore, work, what: str):
+    """``work(cur)`` in one lake transaction, again after a commit conflict (another
+    writer changed a derived row this one read or deletes)."""
+    return retry_conflicts(lambda: store.in_transaction(work), f"{what} on {store.path}")

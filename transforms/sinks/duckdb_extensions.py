@@ -1,7 +1,8 @@
 """DuckDB extensions, loaded from the wheels voc pins: the one place that knows where.
 
 DuckDB 1.5.5 builds in neither Quack (its client-server protocol, which lets owners
-query while the job writes) nor httpfs (which Quack needs on both sides), and
+query while the job writes) nor httpfs (which Quack needs on both sides), nor
+DuckLake and the PostgreSQL scanner (the multi-writer sink and its catalog), and
 downloading them at run time fails offline. PyPI ships each as a wheel,
 ``duckdb-extension-<name>==1.5.5``, holding the signed ``.duckdb_extension`` file;
 ``LOAD '<that file>'`` needs no network. Every connection that serves or reads
@@ -18,7 +19,13 @@ from pathlib import Path
 import duckdb
 
 # Extension name -> the importable module of its PyPI wheel (duckdb-extension-<name>).
-EXTENSION_WHEELS = {"httpfs": "duckdb_extension_httpfs", "quack": "duckdb_extension_quack"}
+EXTENSION_WHEELS = {
+    "httpfs": "duckdb_extension_httpfs",
+    "quack": "duckdb_extension_quack",
+    # The DuckLake sink: the lake format, and PostgreSQL for its catalog.
+    "ducklake": "duckdb_extension_ducklake",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+}
 
 
 class ExtensionMissing(RuntimeError):

@@ -99,9 +99,16 @@ def prepare(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Migrate, then re-create the views and the department schemas; returns the
     migrations applied."""
     applied = apply_migrations(con)
-    create_views(con)
-    create_department_schemas(con)
+    apply_views(con)
     return applied
+
+
+def apply_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The macros, views and department schemas over whatever ``con`` calls the voc
+    tables: a file's tables, or the owners' deduplicating views over a DuckLake
+    (:mod:`voc.transforms.sinks.ducklake_views`); returns the department views made."""
+    create_views(con)
+    return create_department_schemas(con)
 
 
 # -- one schema per department, and the cx schema -----------------------------------

@@ -1,4 +1,5 @@
-"""Retry the DuckDB sink through conditions that pass: a locked file, a full disk.
+"""Retry the sink through conditions that pass: a locked file, a full disk, a lake
+whose PostgreSQL catalog is down or restarting.
 
 A streaming job that crashes on a full disk turns an operator's five-minute fix
 into a restart, and one that drops the bundle loses feedback. So the sink waits
@@ -32,6 +33,27 @@ T = TypeVar("T")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>\S+) \(PID (?P<pid>\d+)\)")
 
 
+# libpq's and DuckDB's words for a PostgreSQL catalog that cannot be reached or that
+# dropped the connection (server stopped, restarted, failed over, backend terminated).
+_CATALOG_UNREACHABLE = (
+    "unable to connect to postgres",
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "connection to server",
+    "no connection to the server",
+    "ssl connection has been closed",
+    "the database system is starting up",
+    "the database system is shutting down",
+)
+# The lake's commit to PostgreSQL failed and so did the ROLLBACK after it: the
+# connection is gone (libpq leaves the message empty). Retrying is safe even if the
+# commit had reached the server: the retry re-reads which keys the lake holds.
+_LIBPQ_FAILURE = re.compile(r"connection to server [^\n]*? failed: [^\n]*")
+_COMMIT_LOST = ('Failed to execute query "ROLLBACK"', 'Failed to execute query "COMMIT"')
+
+
 # How every SinkUnavailable message ends; the CLI's log filter recognises it by this
 # in runner warnings that carry only the message.
 GAVE_UP = "the job is stopping; those messages were not acknowledged and will be delivered again"
@@ -63,6 +85,9 @@ def transient_reason(error: BaseException) -> str | None:
     if not isinstance(error, duckdb.Error):
         return None
     text = str(error)
+    catalog = catalog_unreachable(text)
+    if catalog is not None:
+        return catalog
     if "No space left on device" in text or "Disk quota exceeded" in text:
         return "disk full"
     if "Could not set lock on file" in text:
@@ -75,6 +100,20 @@ def transient_reason(error: BaseException) -> str | None:
         isinstance(error, duckdb.TransactionException) and "Could not write" in text
     ):
         return f"I/O error: {first_line(error, 300)}"
+    return None
+
+
+def catalog_unreachable(text: str) -> str | None:
+    """The operator's words if a DuckDB error's text says the lake's PostgreSQL catalog
+    is unreachable or dropped the connection mid-write; else None. Such a write is
+    retried (nothing was acknowledged) until PostgreSQL is back."""
+    if any(marker in text for marker in _COMMIT_LOST):
+        return "the connection to the lake's PostgreSQL catalog broke during the commit"
+    lowered = text.lower()
+    if any(marker in lowered for marker in _CATALOG_UNREACHABLE):
+        libpq = _LIBPQ_FAILURE.search(text)
+        line = libpq[0] if libpq else (text.strip().splitlines() or ["no detail"])[0]
+        return f"the lake's PostgreSQL catalog cannot be reached ({line[:200]})"
     return None
 
 

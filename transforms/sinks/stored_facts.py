@@ -5,6 +5,11 @@ replays the recent ones into its stateful branches (the DirectRunner keeps state
 in memory, so a restart begins empty). Both must see exactly what the fact sink
 emitted when it stored them: :func:`voc.transforms.records.stored_fact` and this
 reader are the two halves of that contract, and a test holds them together.
+
+On a lake (a ``DuckLakeStore`` transaction's cursor) a key two workers stored at
+once has two rows; these reads go through the owners' one-row-per-key rule
+(:func:`voc.transforms.sinks.ducklake_views.read_deduplicated`), so a fact is
+never counted twice.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from apache_beam.utils.timestamp import Timestamp
 
 from voc.transforms.derived.cause_alerts import CauseHistory
 from voc.transforms.records import StoredCause, StoredFact
+from voc.transforms.sinks.ducklake_catalog import LakeSpec
+from voc.transforms.sinks.ducklake_views import read_deduplicated
 from voc.transforms.sources.source_watermark import epoch_micros
 
 # Facts of both tables in one shape, with their causes as a list of structs.
@@ -54,6 +61,7 @@ order by f.event_time, f.event_id
 def read_stored_facts(cur, since: datetime, stored_before: datetime) -> Iterator[StoredFact]:
     """Facts whose event time is at or after ``since`` and that were stored before
     ``stored_before``, in event-time order."""
+    read_deduplicated(cur, ("surveys", "agent_notes", "feedback_tags"))
     result = cur.execute(_FACTS_SQL, [since, stored_before])
     columns = [d[0] for d in result.description]
     while rows := result.fetchmany(10_000):
@@ -97,6 +105,7 @@ order by all
 def read_cause_history(cur, before: datetime) -> list[CauseHistory]:
     """Each cause's closed windows in the weeks before ``before``: what a restarted
     job's alert baselines are rebuilt from (the facts replayed after it do the rest)."""
+    read_deduplicated(cur, ("issue_rollups", "alerts"))
     rows = cur.execute(_HISTORY_SQL, [before, before - timedelta(weeks=HISTORY_WEEKS)]).fetchall()
     return [
         CauseHistory(department, cause_id, tuple((float(t), int(v)) for t, v in series), examples)
@@ -115,19 +124,28 @@ class ReplayStoredFacts(beam.PTransform):
     """The facts stored before this job started, replayed at their event times, after
     each cause's alert history (CauseHistory) from the rollups before them."""
 
-    def __init__(self, db_path: str, since: datetime, stored_before: datetime) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        since: datetime,
+        stored_before: datetime,
+        lake: LakeSpec | None = None,
+    ) -> None:
         super().__init__()
         self.db_path = db_path
         self.since = since
         self.stored_before = stored_before
+        self.lake = lake
 
     def expand(self, pbegin):
-        db_path, since, before = self.db_path, self.since, self.stored_before
+        db_path, since, before, lake = self.db_path, self.since, self.stored_before, self.lake
 
         def replay(_):
             from voc.transforms.sinks.duckdb_store import shared_store
+            from voc.transforms.sinks.ducklake_store import shared_lake_store
 
-            history, facts = shared_store(db_path).in_transaction(
+            store = shared_lake_store(lake) if lake else shared_store(db_path)
+            history, facts = store.in_transaction(
                 lambda cur: (
                     read_cause_history(cur, since),
                     list(read_stored_facts(cur, since, before)),

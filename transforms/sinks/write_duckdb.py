@@ -6,7 +6,9 @@ message again, and the store's keys turn that redelivery into a no-op; the
 other order would lose the message. Each bundle is one transaction, so a bundle
 is either entirely stored (and then acked) or not at all. A write that fails on a
 locked file or a full disk is retried with backoff (:mod:`voc.transforms.sinks.retry_sink`);
-until it succeeds nothing is acknowledged.
+until it succeeds nothing is acknowledged. Given a lake (``--sink ducklake``) the same
+bundles go to :class:`~voc.transforms.sinks.ducklake_store.DuckLakeStore`, which keeps
+the same write contract for many writer processes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from voc.transforms.records import AckHandle, DeadLetter, TaggedEvent, stored_fact
 from voc.transforms.sinks.duckdb_store import build_batch, shared_store
+from voc.transforms.sinks.ducklake_catalog import LakeSpec
+from voc.transforms.sinks.ducklake_store import shared_lake_store
 from voc.transforms.sinks.retry_sink import retry_transient
 from voc.transforms.sinks.tables import DEAD_LETTERS, DEFAULT_SINK_SETTINGS, TABLES, SinkSettings
 from voc.transforms.sources.session_registry import acknowledge_committed, sessions_of
@@ -33,8 +37,11 @@ class WriteBundleFn(beam.DoFn):
         db_path: str,
         stop_grace: float = 30.0,
         settings: SinkSettings = DEFAULT_SINK_SETTINGS,
+        lake: LakeSpec | None = None,
     ) -> None:
         self.db_path = db_path
+        # --sink ducklake: the same batches go to this lake instead of the file.
+        self.lake = lake
         # Options the row builders need (the recovery items' due time).
         self.settings = settings
         # How long a stopping job keeps retrying a write that fails on a locked file
@@ -47,7 +54,7 @@ class WriteBundleFn(beam.DoFn):
         self.batch_size = Metrics.distribution("voc.sink", "batch_size")
 
     def setup(self) -> None:
-        self.store = shared_store(self.db_path)
+        self.store = shared_lake_store(self.lake) if self.lake else shared_store(self.db_path)
 
     def _stopping_for_too_long(self) -> bool:
         """Keep retrying while the job runs; once it is asked to stop, only for a grace
@@ -69,7 +76,7 @@ class WriteBundleFn(beam.DoFn):
         batch = build_batch(self.pending, settings=self.settings)
         result = retry_transient(
             lambda: self.store.write(batch),
-            what=f"writing {len(batch):,} rows to {self.db_path}",
+            what=f"writing {len(batch):,} rows to {self.store.path}",
             give_up=self._stopping_for_too_long,
         )
         acknowledge_committed(_ack_handles(self.pending))
@@ -110,13 +117,15 @@ class WriteToDuckDB(beam.PTransform):
         db_path: str,
         stop_grace: float = 30.0,
         settings: SinkSettings = DEFAULT_SINK_SETTINGS,
+        lake: LakeSpec | None = None,
     ) -> None:
         super().__init__()
         self.db_path = db_path
         self.stop_grace = stop_grace
         self.settings = settings
+        self.lake = lake
 
     def expand(self, records):
         return records | "WriteBundles" >> beam.ParDo(
-            WriteBundleFn(self.db_path, self.stop_grace, self.settings)
+            WriteBundleFn(self.db_path, self.stop_grace, self.settings, self.lake)
         )

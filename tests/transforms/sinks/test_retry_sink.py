@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import socket
 
 import duckdb
 import pytest
@@ -11,9 +12,11 @@ from tests.transforms.helpers import DuckDBLockHolder, message, survey_payload
 from voc.transforms.parse_event import parse_message
 from voc.transforms.records import CauseMatch, SentimentScore, TaggedEvent
 from voc.transforms.sinks.duckdb_store import DuckDBStore, build_batch
+from voc.transforms.sinks.ducklake_catalog import connect_lake, parse_catalog
 from voc.transforms.sinks.retry_sink import (
     Backoff,
     SinkUnavailable,
+    catalog_unreachable,
     retry_transient,
     transient_reason,
 )
@@ -74,6 +77,51 @@ def test_errors_that_will_not_pass_are_not_retried(tmp_path):
     with pytest.raises(ValueError):
         retry_transient(broken, what="writing", sleep=lambda _s: None)
     assert len(calls) == 1
+
+
+# What a lake write raised when PostgreSQL was stopped or its backend terminated between
+# the lake's work and its commit (DuckDB 1.5.5, ducklake + postgres_scanner).
+COMMIT_LOST = 'TransactionContext Error: Failed to commit: Failed to execute query "ROLLBACK": '
+
+
+def test_a_catalog_that_refuses_connections_is_transient(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    catalog = f"postgres:dbname=voc host=127.0.0.1 port={port} user=voc connect_timeout=5"
+    with pytest.raises(duckdb.Error) as caught:
+        connect_lake(parse_catalog(catalog, str(tmp_path / "lake")))
+    reason = transient_reason(caught.value)
+    assert reason is not None
+    assert "PostgreSQL catalog cannot be reached" in reason and "Connection refused" in reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        COMMIT_LOST,
+        "IO Error: server closed the connection unexpectedly\n\tThis probably means ...",
+        "FATAL:  terminating connection due to administrator command",
+        "could not connect to server: No such file or directory",
+        "FATAL:  the database system is starting up",
+    ],
+)
+def test_a_lost_catalog_connection_is_recognised(text):
+    assert catalog_unreachable(text) is not None
+    assert transient_reason(duckdb.TransactionException(text)) == catalog_unreachable(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TransactionContext Error: Failed to commit DuckLake transaction: Transaction conflict",
+        "Catalog Error: Table with name surveys does not exist!",
+        "Constraint Error: NOT NULL constraint failed: surveys.event_id",
+    ],
+)
+def test_other_lake_errors_are_not_a_lost_catalog(text):
+    assert catalog_unreachable(text) is None
+    assert transient_reason(duckdb.Error(text)) is None
 
 
 def test_opening_waits_for_the_lock_and_says_why(tmp_path):
