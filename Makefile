@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.voc-installed
 
-.PHONY: install demo test bench chaos lint format check-tools clean
+.PHONY: install demo test bench chaos lint format check-tools clean dataflow-template dataflow-run
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(MAKE) --no-print-directory check-tools
@@ -57,6 +57,40 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Dataflow (docs/deploy.md). They call gcloud against a real project; nothing here
+# runs them. PROJECT, REGION and BUCKET are required; the rest default to the names
+# infra/terraform creates.
+TAG             ?= latest
+IMAGE           ?= $(REGION)-docker.pkg.dev/$(PROJECT)/voc/voc-dataflow:$(TAG)
+TEMPLATE        ?= gs://$(BUCKET)/templates/voc-streaming.json
+SERVICE_ACCOUNT ?= voc-dataflow@$(PROJECT).iam.gserviceaccount.com
+SUBNETWORK      ?= regions/$(REGION)/subnetworks/voc-workers
+KEY_FILE        ?= gs://$(PROJECT)-voc-secrets/pseudonym.key
+DATA_PATH       ?= gs://$(BUCKET)/lake
+MACHINE_TYPE    ?= n2-standard-2
+MAX_WORKERS     ?= 4
+JOB_NAME        ?= voc-$(shell date -u +%Y%m%d-%H%M%S)
+# CATALOG: the DuckLake catalog with its password ('postgres:dbname=voc host=IP user=voc
+# sslmode=require password=...'); terraform output catalog prints it without.
+require = @$(foreach v,$(1),test -n "$($(v))" || { echo "make $@: set $(v)=... (see docs/deploy.md)"; exit 2; };) true
+
+dataflow-template:
+	$(call require,PROJECT REGION BUCKET)
+	gcloud builds submit --project "$(PROJECT)" --region "$(REGION)" \
+	  --config infra/dataflow/cloudbuild.yaml --substitutions "_IMAGE=$(IMAGE)" .
+	gcloud dataflow flex-template build "$(TEMPLATE)" --project "$(PROJECT)" \
+	  --image "$(IMAGE)" --sdk-language PYTHON --metadata-file infra/dataflow/metadata.json
+
+dataflow-run:
+	$(call require,PROJECT REGION BUCKET CATALOG)
+	gcloud dataflow flex-template run "$(JOB_NAME)" --project "$(PROJECT)" --region "$(REGION)" \
+	  --template-file-gcs-location "$(TEMPLATE)" \
+	  --service-account-email "$(SERVICE_ACCOUNT)" --subnetwork "$(SUBNETWORK)" --disable-public-ips \
+	  --staging-location "gs://$(BUCKET)/staging" --temp-location "gs://$(BUCKET)/temp" \
+	  --enable-streaming-engine --worker-machine-type "$(MACHINE_TYPE)" --max-workers "$(MAX_WORKERS)" \
+	  --additional-experiments use_runner_v2 \
+	  --parameters "^~^sdk_container_image=$(IMAGE)~sink=ducklake~catalog=$(CATALOG)~data_path=$(DATA_PATH)~pseudonym_key_file=$(KEY_FILE)"
 
 clean:
 	rm -rf $(VENV) .voc .pytest_cache .ruff_cache *.egg-info build voc.duckdb voc.duckdb.wal voc.duckdb.live voc.duckdb.requests voc-digests
