@@ -20,6 +20,11 @@ Measured, each as (voc, baseline, ratio):
 6. department views: every ``<dept>.<view>`` on a file of the largest query size,
    median of 5 after a warm-up, target < 200 ms (bench/views.py; run it alone
    with ``python -m bench.views``).
+7. re-tag: ``voc retag`` texts/s with 1 and 2 worker processes, dry run and
+   re-tag, and the promotion's time (bench/retag.py; alone: ``python -m bench.retag``).
+8. backfill: ``voc backfill`` events/s with 1 and 2 worker processes on the same
+   generated history, by phase (bench/backfill.py; alone: ``python -m bench.backfill``;
+   BENCH_BACKFILL_N events, default 50,000; written to ``<date>-backfill.*``).
 
 Figures go to ``bench/results/<date>.json`` and ``.md``. Absolute times on a
 shared 2-core machine are noisy; the ratios are the point.
@@ -42,7 +47,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import backfill as backfill_bench
+from bench import retag as retag_bench
 from bench import views as department_views
+from bench.result_files import write_result_files
 from voc.pipelines.logs import configure_logging
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -59,6 +67,7 @@ class BenchConfig:
     tagging_texts: int = 10_000
     query_rows: tuple[int, ...] = (1_000_000, 10_000_000)
     query_runs: int = 5
+    retag_events: int = retag_bench.DEFAULT_EVENTS
     results_dir: Path = RESULTS_DIR
 
     @classmethod
@@ -73,6 +82,7 @@ class BenchConfig:
             fresh_grace=float(env.get("BENCH_FRESH_GRACE", cls.fresh_grace)),
             tagging_texts=int(env.get("BENCH_TAGGING_TEXTS", cls.tagging_texts)),
             query_rows=tuple(int(r) for r in rows.split(",")) if rows else cls.query_rows,
+            retag_events=int(env.get("BENCH_RETAG_EVENTS", cls.retag_events)),
             results_dir=Path(env.get("BENCH_RESULTS_DIR", RESULTS_DIR)),
         )
 
@@ -501,6 +511,8 @@ def run_bench(config: BenchConfig, out=sys.stdout) -> dict:
         rows = max(config.query_rows)
         say(f"department views: {rows:,} rows (bench/views.py)")
         results["department_views"] = department_views.run(rows, config.query_runs, workdir)
+        say(f"re-tag: {config.retag_events:,} events (bench/retag.py)")
+        results["retag"] = retag_bench.run(config.retag_events, workdir, out)
     results["summary"] = summarise(results)
     return results
 
@@ -632,6 +644,9 @@ def summarise(results: dict) -> list[dict]:
                 on_ours=True,
             )
         )
+    if "retag" in results:
+        for name, value in retag_bench.summary_rows(results["retag"]):
+            rows.append(_row(name, value, None, "", None, on_ours=True))
     return rows
 
 
@@ -709,6 +724,8 @@ def format_markdown(results: dict) -> str:
         )
     if "department_views" in results:
         lines += ["", department_views.format_markdown(results["department_views"]).rstrip()]
+    if "retag" in results:
+        lines += ["", retag_bench.format_markdown(results["retag"]).rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -725,13 +742,7 @@ def _fmt(value, suffix: str = "") -> str:
 
 
 def write_results(results: dict, results_dir: Path) -> tuple[Path, Path]:
-    results_dir.mkdir(parents=True, exist_ok=True)
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
-    json_path = results_dir / f"{day}.json"
-    md_path = results_dir / f"{day}.md"
-    json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    md_path.write_text(format_markdown(results), encoding="utf-8")
-    return json_path, md_path
+    return write_result_files(results, format_markdown(results), results_dir)
 
 
 def main() -> int:
@@ -743,6 +754,8 @@ def main() -> int:
     print()
     print(format_markdown(results))
     print(f"bench: wrote {md_path} and {json_path} in {time.monotonic() - began:.0f} s")
+    # Its own files (<date>-backfill.*): it runs voc backfill with worker processes.
+    backfill_bench.run_and_write(config.results_dir)
     return 0
 
 

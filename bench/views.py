@@ -22,14 +22,14 @@ beside them.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from bench.result_files import write_result_files
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGET_SECONDS = 0.2
@@ -343,13 +343,7 @@ def format_markdown(results: dict) -> str:
 
 
 def write_results(results: dict, results_dir: Path = RESULTS_DIR) -> tuple[Path, Path]:
-    results_dir.mkdir(parents=True, exist_ok=True)
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
-    json_path = results_dir / f"{day}-views.json"
-    md_path = results_dir / f"{day}-views.md"
-    json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    md_path.write_text(format_markdown(results), encoding="utf-8")
-    return json_path, md_path
+    return write_result_files(results, format_markdown(results), results_dir, "views")
 
 
 def main() -> int:

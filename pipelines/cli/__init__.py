@@ -4,6 +4,7 @@
     voc emulator start|stop|env      a local Pub/Sub emulator with the voc topics
     voc generate -n 5000 --out F     realistic events as JSONL (or --publish)
     voc run [options]                the streaming job
+    voc backfill --input GLOB        load saved messages (history) through the same steps
     voc reconcile --duckdb F         rebuild (or --check) the derived tables from the facts
     voc summary --duckdb F           per-department summary of a DuckDB file
     voc sql [QUERY|--file F]         read-only SQL, through the running job or the file
@@ -12,12 +13,14 @@
     voc eval causes|sentiment        tagging quality against labelled texts
     voc discover --since 7d          rising phrases in unclassified feedback
     voc learn --duckdb F --out M     train sentiment and cause models from survey scores
+    voc retag --since D [--dry-run]  re-tag stored feedback as a version; --promote V, --list
     voc dlq list|replay|purge        dead letters: by reason, re-publish after a fix, retention
     voc recovery list|contact|...    the follow-up queue of detractors, worked while the job runs
     voc fix record|acknowledge|list  what owners did about a cause, and whether the fix worked
     voc schema check [FILE ...]      breaking changes in event contracts
     voc digest --department D|--all  department digests (html, md), --deliver by email/webhook
     voc schedule show|install        the digests' schedules as crontab lines or systemd timers
+    voc lake maintain --catalog C    dedupe, compact and expire a DuckLake sink
 
 One module per command group (``job``, ``owners``, ``sql``, ``causes``, ``learn``, ``dlq``,
 ``schema``, ``dev``),
@@ -33,21 +36,38 @@ import sys
 from collections.abc import Callable, Sequence
 
 from voc.pipelines.cli import (
+    backfill,
     causes,
     dev,
     digest,
     dlq,
     job,
+    lake,
     learn,
     owners,
     recovery,
+    retag,
     schema,
     sql,
 )
 from voc.pipelines.cli.common import EXIT_FAILED, EXIT_USAGE, Parser, UsageError
 
 # Command groups in the order `voc --help` lists their commands.
-GROUPS = (dev, job, owners, sql, recovery, causes, learn, dlq, schema, digest)
+GROUPS = (
+    dev,
+    job,
+    backfill,
+    owners,
+    sql,
+    recovery,
+    causes,
+    learn,
+    retag,
+    dlq,
+    schema,
+    digest,
+    lake,
+)
 
 Command = Callable[..., int]
 JOB_COMMANDS = ("run", "reconcile")

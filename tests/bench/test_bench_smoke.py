@@ -31,6 +31,7 @@ def test_bench_harness_runs_end_to_end(tmp_path):
         tagging_texts=300,
         query_rows=(20_000,),
         query_runs=2,
+        retag_events=300,
         results_dir=tmp_path,
     )
     out = io.StringIO()
@@ -57,6 +58,7 @@ def test_bench_harness_runs_end_to_end(tmp_path):
     }
     figures = {row["figure"] for row in saved["summary"]}
     assert "tagging (texts/s)" in figures
+    assert "retag, 2 worker(s) (texts/s)" in figures
     assert "throughput with the event-time branches (events/s)" in figures
     markdown = md_path.read_text()
     assert markdown == format_markdown(saved)

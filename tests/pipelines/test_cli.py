@@ -34,6 +34,7 @@ COMMANDS = (
     "eval",
     "discover",
     "learn",
+    "retag",
     "dlq",
     "schema",
 )
