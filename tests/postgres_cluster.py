@@ -64,6 +64,13 @@ class PostgresCluster:
     def start(cls, parent: Path | None = None) -> PostgresCluster:
         missing = [name for name in BINARIES if shutil.which(name) is None]
         if missing:
+            # Debian's postgresql package keeps the server binaries off PATH.
+            for found in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+                if all((found / name).exists() for name in BINARIES):
+                    os.environ["PATH"] = f"{found}{os.pathsep}{os.environ.get('PATH', '')}"
+                    missing = []
+                    break
+        if missing:
             raise PostgresMissing(
                 f"PostgreSQL server binaries not on PATH: {', '.join(missing)} "
                 "(install postgresql, e.g. apt-get install postgresql)"
