@@ -239,11 +239,7 @@ def _stored_versions(cur, events: list[TaggedEvent]) -> dict[str, StoredVersion]
     if not ids:
         return {}
     stored = {}
-    # The ids go in as an Arrow table, not a list parameter: DuckDB's binding converts a
-    # list element by element and tries to import pandas for each one (2.6 s for 20,000
-    # ids here without pandas installed, against 0.1 s joined with an Arrow table).
-    cur.register("voc_batch_ids", pa.table({"event_id": pa.array(ids, pa.string())}))
-    try:
+    with registered_ids(cur, ids):
         for table in TABLES:
             if table.holds_events:
                 found = cur.execute(
@@ -252,9 +248,22 @@ def _stored_versions(cur, events: list[TaggedEvent]) -> dict[str, StoredVersion]
                 ).fetchall()
                 for event_id, content, message_id in found:
                     stored.setdefault(event_id, StoredVersion(table.name, content, message_id))
+    return stored
+
+
+@contextmanager
+def registered_ids(cur, ids: list[str]) -> Iterator[None]:
+    """Event ids as the Arrow view ``voc_batch_ids`` (one column, ``event_id``).
+
+    Not a list parameter: DuckDB's binding converts a list element by element and
+    tries to import pandas for each one (2.6 s for 20,000 ids here without pandas
+    installed, against 0.1 s joined with an Arrow table).
+    """
+    cur.register("voc_batch_ids", pa.table({"event_id": pa.array(ids, pa.string())}))
+    try:
+        yield
     finally:
         cur.unregister("voc_batch_ids")
-    return stored
 
 
 def _write_table(cur, table: Table, rows: list[Row]) -> list[tuple[Any, ...]]:

@@ -52,6 +52,7 @@ from voc.transforms.sinks.duckdb_store import (
     WriteResult,
     latest_per_key,
     registered,
+    registered_ids,
     resolved_replays,
     rows_to_write,
 )
@@ -236,15 +237,15 @@ def stored_versions(cur, events: list[TaggedEvent]) -> dict[str, StoredVersion]:
     if not ids:
         return {}
     stored: dict[str, StoredVersion] = {}
-    for table in TABLES:
-        if table.holds_events:
-            found = cur.execute(
-                f"select event_id, payload_sha256, message_id from {ALIAS}.{table.name} "
-                "where event_id in (select unnest(?)) order by ingested_at, message_id",
-                [ids],
-            ).fetchall()
-            for event_id, content, message_id in found:
-                stored.setdefault(event_id, StoredVersion(table.name, content, message_id))
+    with registered_ids(cur, ids):
+        for table in TABLES:
+            if table.holds_events:
+                found = cur.execute(
+                    f"select event_id, payload_sha256, message_id from {ALIAS}.{table.name} "
+                    "semi join voc_batch_ids using (event_id) order by ingested_at, message_id"
+                ).fetchall()
+                for event_id, content, message_id in found:
+                    stored.setdefault(event_id, StoredVersion(table.name, content, message_id))
     return stored
 
 
