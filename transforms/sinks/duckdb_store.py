@@ -141,6 +141,10 @@ class DuckDBStore:
     the caller retries (see :mod:`voc.transforms.sinks.retry_sink`) rather than a crash.
     """
 
+    # Statements each transaction's cursor runs before it begins (a lake names its
+    # default database here).
+    cursor_setup: tuple[str, ...] = ()
+
     def __init__(self, path: str) -> None:
         self.path = path
         self.con: duckdb.DuckDBPyConnection | None = None
@@ -205,6 +209,8 @@ class DuckDBStore:
         with self.lock:
             cur = self._connection().cursor()
             try:
+                for statement in self.cursor_setup:
+                    cur.execute(statement)
                 cur.execute("begin transaction")
                 result = work(cur)
                 cur.execute("commit")

@@ -48,6 +48,7 @@ import duckdb
 from voc.transforms.backoff import Backoff
 from voc.transforms.records import TaggedEvent
 from voc.transforms.sinks.duckdb_store import (
+    DuckDBStore,
     WriteBatch,
     WriteResult,
     latest_per_key,
@@ -119,23 +120,20 @@ def first_per_key(rows: list[Row], key: tuple[str, ...]) -> list[Row]:
     return list(seen.values())
 
 
-class DuckLakeStore:
-    """This process's connection to one lake; threads take turns, processes do not."""
+class DuckLakeStore(DuckDBStore):
+    """This process's connection to one lake; threads take turns, processes do not.
+
+    A DuckDBStore whose connection attaches the lake (and migrates it) and whose
+    transactions make the lake the default database, so unqualified table names,
+    the file's SQL of the derived tables included, resolve in the lake as they are;
+    its own ``write`` replaces the file's keys with the lake's anti-join."""
+
+    cursor_setup = (f"use {ALIAS}",)
 
     def __init__(self, spec: LakeSpec, inline_row_limit: int | None = None) -> None:
+        super().__init__(spec.describe())
         self.spec = spec
         self.inline_row_limit = inline_row_limit
-        self.con: duckdb.DuckDBPyConnection | None = None
-        self.lock = threading.Lock()
-
-    @property
-    def path(self) -> str:
-        return self.spec.describe()
-
-    def open(self) -> None:
-        """Attach the lake and bring its tables to the migrations' schema."""
-        with self.lock:
-            self._connection()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self.con is None:
@@ -169,38 +167,6 @@ class DuckLakeStore:
             lambda: self.in_transaction(lambda cur: write_facts(cur, batch)),
             f"writing {len(batch):,} rows to {self.path}",
         )
-
-    def in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """``work(cursor)`` in one transaction; the lake's tables are ``lake.<name>``, and
-        unqualified names resolve in the lake too (its default database), so the file's
-        SQL of the derived tables runs as it is."""
-        with self.lock:
-            cur = self._connection().cursor()
-            try:
-                cur.execute(f"use {ALIAS}")
-                cur.execute("begin transaction")
-                result = work(cur)
-                cur.execute("commit")
-            except Exception as error:
-                with suppress(duckdb.Error):
-                    cur.execute("rollback")
-                if isinstance(error, duckdb.FatalException) or "invalidated" in str(error):
-                    self._disconnect()
-                raise
-            finally:
-                with suppress(duckdb.Error):
-                    cur.close()
-        return result
-
-    def _disconnect(self) -> None:
-        if self.con is not None:
-            with suppress(duckdb.Error):
-                self.con.close()
-            self.con = None
-
-    def close(self) -> None:
-        with self.lock:
-            self._disconnect()
 
 
 # -- one transaction ---------------------------------------------------------------
