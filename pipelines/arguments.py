@@ -17,6 +17,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+
+class ConfigError(ValueError):
+    """A bad flag or configuration; the message is one line that names it."""
+
+
 # The DuckDB file every command reads or writes unless told otherwise.
 DEFAULT_DUCKDB = "voc.duckdb"
 

@@ -31,6 +31,7 @@ from voc.pipelines.arguments import (
     MAX_OUTSTANDING,
     MAX_PORT,
     MAX_STATE_SHARDS,
+    ConfigError,
     duration,
     duration_flag,
     duration_text,
@@ -40,6 +41,7 @@ from voc.pipelines.arguments import (
     seconds,
     whole_number,
 )
+from voc.pipelines.sink_choice import lake_sink
 from voc.pipelines.topology import DEFAULT_PROJECT, TOPOLOGY
 from voc.transforms.derived.settings import DEFAULT_SETTINGS, EventTimeSettings
 from voc.transforms.parse_event import (
@@ -54,16 +56,12 @@ from voc.transforms.pseudonymize_ids import (
     load_key,
 )
 from voc.transforms.recovery_items import DEFAULT_RECOVERY_DUE
-from voc.transforms.sinks.ducklake_catalog import LakeSpec, LakeSpecError, parse_catalog
+from voc.transforms.sinks.ducklake_catalog import LakeSpec
 from voc.transforms.taxonomy import PACK_PREFIX
 
 LOCAL_RUNNER = "BundleBasedDirectRunner"
 # Runners that execute in this process, where the batched ack-after-commit source runs.
 IN_PROCESS_RUNNERS = {"BundleBasedDirectRunner", "DirectRunner", "SwitchingDirectRunner"}
-
-
-class ConfigError(ValueError):
-    """A bad flag or configuration; the message is one line that names it."""
 
 
 # The event-time flags: (flag, EventTimeSettings field, help). Durations are written
@@ -523,36 +521,6 @@ def _serve_port(value: object) -> int:
     return value
 
 
-def lake_sink(voc: VocOptions, runner: str) -> LakeSpec | None:
-    """The lake of ``--sink ducklake`` (None for the file sink), checked; in-process
-    runs also open it now (attach, migrate), so a wrong catalog is one line, not a
-    job retrying forever. On Dataflow the workers open it."""
-    sink = getattr(voc, "sink", "duckdb") or "duckdb"
-    catalog, data_path = getattr(voc, "catalog", None), getattr(voc, "data_path", None)
-    if sink != "ducklake":
-        if catalog is not None or data_path is not None:
-            flag = "--catalog" if catalog is not None else "--data-path"
-            raise ConfigError(f"{flag} is for --sink ducklake (the sink is {sink})")
-        return None
-    if not catalog:
-        raise ConfigError("--sink ducklake needs --catalog 'postgres:dbname=... host=...'")
-    if not data_path:
-        raise ConfigError("--sink ducklake needs --data-path (a directory, gs://... or s3://...)")
-    try:
-        spec = parse_catalog(catalog, data_path)
-    except LakeSpecError as error:
-        raise ConfigError(f"--catalog: {error}") from None
-    if runner in IN_PROCESS_RUNNERS:
-        from voc.transforms.error_text import first_line
-        from voc.transforms.sinks.ducklake_store import shared_lake_store
-
-        try:
-            shared_lake_store(spec).open()
-        except Exception as error:  # duckdb.Error, ExtensionMissing
-            raise ConfigError(f"--catalog {spec.describe()}: {first_line(error, 300)}") from None
-    return spec
-
-
 def validate(options: PipelineOptions) -> JobConfig:
     """Check everything that can be checked before the job starts."""
     voc = options.view_as(VocOptions)
@@ -584,7 +552,12 @@ def validate(options: PipelineOptions) -> JobConfig:
     check_model(voc.model)
 
     serve_port = _serve_port(voc.serve_port)
-    lake = lake_sink(voc, runner)
+    lake = lake_sink(
+        getattr(voc, "sink", None),
+        getattr(voc, "catalog", None),
+        getattr(voc, "data_path", None),
+        in_process=runner in IN_PROCESS_RUNNERS,
+    )
 
     problem = output_file_problem(voc.duckdb)
     if problem is not None:
